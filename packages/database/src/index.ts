@@ -1,0 +1,5 @@
+export { createPrismaClient, type CreatePrismaClientOptions } from "./client.ts";
+export { defaultMigrationsDir, migrate, MigrationChecksumError, type MigrateOptions, type MigrationResult } from "./migrate.ts";
+export { PrismaClient, Prisma } from "./generated/prisma/client.ts";
+export type * from "./generated/prisma/client.ts";
+export * from "./generated/prisma/enums.ts";
