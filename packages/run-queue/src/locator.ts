@@ -1,0 +1,57 @@
+import type { CommandContext } from "./commands/context.ts";
+
+/**
+ * Finds a run's env from its id alone (ack, nack, ... take only the run id). The truth is the key
+ * `<prefix>loc:<runId>` → envId; in a cluster it lives in its own slot, so it is read with its own
+ * command before the env script. A run never changes env (enqueue refuses that), so a process-local
+ * cache is safe; a cached entry can only be stale if the run was finished and its id reused, which
+ * the caller detects as "not found" and answers by reading the key.
+ */
+export class RunLocator {
+  readonly #cache = new Map<string, string>();
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly maxCached = 100_000,
+  ) {}
+
+  cached(runId: string): string | undefined {
+    return this.#cache.get(runId);
+  }
+
+  remember(runId: string, envId: string): void {
+    if (this.#cache.size >= this.maxCached && !this.#cache.has(runId)) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(runId, envId);
+  }
+
+  forget(runId: string): void {
+    this.#cache.delete(runId);
+  }
+
+  async lookup(runId: string): Promise<string | null> {
+    const envId = await this.ctx.redis.get(this.ctx.keys.locator(runId));
+    if (envId !== null) this.remember(runId, envId);
+    return envId;
+  }
+
+  /**
+   * Records the env of each run unless one is recorded already, and returns what was recorded before
+   * (null for a new run), so the caller can refuse a run id that belongs to another env.
+   */
+  async claim(runs: readonly { runId: string; envId: string }[]): Promise<(string | null)[]> {
+    return Promise.all(
+      runs.map(
+        ({ runId, envId }) => this.ctx.redis.call("SET", this.ctx.keys.locator(runId), envId, "NX", "GET") as Promise<string | null>,
+      ),
+    );
+  }
+
+  async drop(runId: string): Promise<void> {
+    this.forget(runId);
+    await this.ctx.redis.del(this.ctx.keys.locator(runId));
+  }
+}

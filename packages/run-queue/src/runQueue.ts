@@ -1,0 +1,497 @@
+import { z } from "zod";
+import { ScriptCode, errorFromScriptCode } from "./codes.ts";
+import { ackScript } from "./commands/ack.ts";
+import type { CommandContext, EnvState, RedisClient } from "./commands/context.ts";
+import { deadLettersScript } from "./commands/deadLetters.ts";
+import { dequeueScript } from "./commands/dequeue.ts";
+import { type EnqueueItem, enqueueScript } from "./commands/enqueue.ts";
+import { explainScript } from "./commands/explain.ts";
+import { extendScript } from "./commands/extend.ts";
+import { nackScript } from "./commands/nack.ts";
+import { reacquireScript } from "./commands/reacquire.ts";
+import { reclaimScript } from "./commands/reclaim.ts";
+import { redriveScript } from "./commands/redrive.ts";
+import { releaseScript } from "./commands/release.ts";
+import { removeScript } from "./commands/remove.ts";
+import { setConcurrencyLimitScript } from "./commands/setConcurrencyLimit.ts";
+import { setPausedScript } from "./commands/setPaused.ts";
+import { setRateLimitScript } from "./commands/setRateLimit.ts";
+import type { ShardUpdate } from "./commands/shardUpdate.ts";
+import { statsScript } from "./commands/stats.ts";
+import { RunQueueError } from "./errors.ts";
+import { planShares } from "./fairPlan.ts";
+import { decodeName, RunQueueKeys } from "./keys.ts";
+import { RunLocator } from "./locator.ts";
+import { runQueueScripts } from "./scriptLoader.ts";
+import { ShardIndex } from "./shardIndex.ts";
+import {
+  type DeadLetter,
+  type DequeuedMessage,
+  type EnqueueMessage,
+  type EnqueueResult,
+  type Explanation,
+  type Logger,
+  type QueueStats,
+  type ReacquireResult,
+  type ReclaimResult,
+  enqueueMessageSchema,
+  envIdSchema,
+  limitSchema,
+  queueNameSchema,
+} from "./types.ts";
+
+export interface RunQueueOptions {
+  /** An ioredis `Redis` or `Cluster`; the queue defines its scripts on it and never disconnects it. */
+  redis: RedisClient;
+  /** Prefix of every key (no `{` or `}`); tests and tenants of one Redis use different prefixes. */
+  keyPrefix: string;
+  /**
+   * Number of keys the index of runnable envs is spread over (default 1). Fixed for a deployment:
+   * on a Redis Cluster, use about twice the number of masters from the start.
+   */
+  shards?: number;
+  /** How long a dequeued run may stay in flight without ack/nack/extend (default 5 minutes). */
+  visibilityTimeoutMs?: number;
+  /** Nacks and reclaims a run may take; one more moves it to the dead-letter set (default 10). */
+  maxNackAttempts?: number;
+  logger?: Logger;
+  /** The time source in ms (default Date.now); all callers of one queue should agree on it. */
+  clock?: () => number;
+}
+
+const optionsSchema = z.object({
+  keyPrefix: z.string(),
+  shards: z.number().int().min(1).max(1024).default(1),
+  visibilityTimeoutMs: z.number().int().positive().default(5 * 60_000),
+  maxNackAttempts: z.number().int().nonnegative().default(10),
+});
+
+/** Runs of one env per enqueue script call: big enough to amortise the call, short enough not to stall Redis. */
+const ENQUEUE_CHUNK = 500;
+/** Envs whose deadline passed, per shard read, and expired runs per env script, in reclaimExpired(). */
+const RECLAIM_ENVS = 100;
+const RECLAIM_RUNS = 500;
+/** Dequeue rounds per call: a later round serves what stale candidates of an earlier one could not. */
+const DEQUEUE_ROUNDS = 3;
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new RunQueueError("INVALID_ARGUMENT", `${what}: ${parsed.error.message}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof RunQueueError && error.code === "RUN_NOT_FOUND";
+}
+
+/**
+ * A fair, limit-exact concurrency queue of run ids on Redis (or Redis Cluster). Every operation on
+ * an env is one Lua script on that env's keys; the index of runnable envs is updated right after.
+ * See the package README for the guarantees, the key layout and the algorithms.
+ */
+export class RunQueue {
+  readonly keys: RunQueueKeys;
+  readonly #ctx: CommandContext;
+  readonly #shards: ShardIndex;
+  readonly #locator: RunLocator;
+  readonly #visibilityTimeoutMs: number;
+  readonly #maxNackAttempts: number;
+  readonly #logger: Logger | undefined;
+  readonly #clock: () => number;
+  readonly #stop = new AbortController();
+  #reclaimer: Promise<void> | undefined;
+
+  constructor(options: RunQueueOptions) {
+    const parsed = validate(optionsSchema, options, "RunQueue options");
+    const clientPrefix = (options.redis.options as { keyPrefix?: string } | undefined)?.keyPrefix;
+    if (clientPrefix) {
+      // Scripts build some keys themselves, which ioredis would not prefix: use keyPrefix here instead.
+      throw new RunQueueError("INVALID_ARGUMENT", "the Redis client must not have its own keyPrefix; pass keyPrefix to RunQueue");
+    }
+    this.keys = new RunQueueKeys(parsed.keyPrefix, parsed.shards);
+    const scripts = runQueueScripts();
+    scripts.register(options.redis);
+    this.#ctx = { redis: options.redis, keys: this.keys, scripts };
+    this.#shards = new ShardIndex(this.#ctx);
+    this.#locator = new RunLocator(this.#ctx);
+    this.#visibilityTimeoutMs = parsed.visibilityTimeoutMs;
+    this.#maxNackAttempts = parsed.maxNackAttempts;
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Queues a run; enqueuing a run id that is already queued or in flight changes nothing. */
+  async enqueue(message: EnqueueMessage): Promise<EnqueueResult> {
+    const [result] = await this.enqueueMany([message]);
+    return result as EnqueueResult;
+  }
+
+  /**
+   * Queues many runs with a few round trips: the locators in one burst, one script call per env
+   * (per 500 runs), one index update per shard. Throws RUN_ENV_CONFLICT, before queuing anything,
+   * if a run id is already known in another env.
+   */
+  async enqueueMany(messages: readonly EnqueueMessage[]): Promise<EnqueueResult[]> {
+    this.#assertOpen();
+    const now = this.#clock();
+    const parsed = messages.map((message) => validate(enqueueMessageSchema, message, "enqueue"));
+    const owners = await this.#locator.claim(parsed);
+    const conflicts = parsed.filter((message, i) => owners[i] != null && owners[i] !== message.envId);
+    if (conflicts.length > 0) {
+      this.#logger?.warn({ runIds: conflicts.map((m) => m.runId) }, "run-queue:enqueue-conflict");
+      throw new RunQueueError("RUN_ENV_CONFLICT", `run ids already belong to another environment: ${conflicts.map((m) => m.runId).join(", ")}`, {
+        runId: conflicts[0]?.runId,
+      });
+    }
+    const byEnv = new Map<string, { index: number; item: EnqueueItem }[]>();
+    parsed.forEach((message, index) => {
+      const item: EnqueueItem = {
+        runId: message.runId,
+        orgId: message.orgId,
+        queue: message.queue,
+        concurrencyKey: message.concurrencyKey === "" ? undefined : message.concurrencyKey,
+        priority: message.priority ?? 0,
+        availableAt: message.availableAt ?? now,
+        attempt: message.attempt ?? 0,
+      };
+      const list = byEnv.get(message.envId);
+      if (list) list.push({ index, item });
+      else byEnv.set(message.envId, [{ index, item }]);
+    });
+    const results = new Array<EnqueueResult>(parsed.length);
+    const updates: ShardUpdate[] = [];
+    const calls: Promise<void>[] = [];
+    for (const [envId, list] of byEnv) {
+      for (let start = 0; start < list.length; start += ENQUEUE_CHUNK) {
+        const chunk = list.slice(start, start + ENQUEUE_CHUNK);
+        calls.push(
+          enqueueScript(
+            this.#ctx,
+            envId,
+            now,
+            chunk.map((c) => c.item),
+          ).then(({ state, results: codes }) => {
+            chunk.forEach((c, i) => {
+              results[c.index] = codes[i] as EnqueueResult;
+              this.#locator.remember(c.item.runId, envId);
+            });
+            updates.push({ state, served: 0 });
+          }),
+        );
+      }
+    }
+    await Promise.all(calls);
+    await this.#shards.apply(updates.filter((update) => update.state.changed));
+    return results;
+  }
+
+  /**
+   * Takes up to `maxCount` runs, fairly across envs (and, inside each, across queues and
+   * concurrency keys), within every limit. Each run is in flight until ack/nack/release or its
+   * visibility deadline. `envIds` restricts the dequeue to those envs.
+   */
+  async dequeue(options: { consumerId: string; maxCount: number; envIds?: readonly string[] }): Promise<DequeuedMessage[]> {
+    this.#assertOpen();
+    const maxCount = validate(z.number().int().min(0), options.maxCount, "dequeue maxCount");
+    const envIds = options.envIds?.map((envId) => validate(envIdSchema, envId, "dequeue envIds"));
+    const out: DequeuedMessage[] = [];
+    for (let round = 0; round < DEQUEUE_ROUNDS && out.length < maxCount; round++) {
+      const now = this.#clock();
+      const remaining = maxCount - out.length;
+      const candidates = await this.#shards.peek(now, remaining, envIds);
+      if (candidates.length === 0) break;
+      const plan = planShares(candidates, remaining);
+      const deadline = now + this.#visibilityTimeoutMs;
+      const taken = await Promise.all(
+        [...plan].map(async ([candidate, count]) => {
+          const taken = await dequeueScript(this.#ctx, candidate.envId, now, count, deadline, options.consumerId);
+          this.#shards.served(candidate.score + taken.messages.length);
+          return taken;
+        }),
+      );
+      await this.#shards.apply(taken.map(({ state, messages }) => ({ state, served: messages.length })));
+      let got = 0;
+      for (const { messages } of taken) {
+        for (const message of messages) {
+          this.#locator.remember(message.runId, message.envId);
+          out.push(message);
+        }
+        got += messages.length;
+      }
+      if (got < remaining) {
+        this.#logger?.debug({ round, asked: remaining, got, candidates: candidates.length }, "run-queue:dequeue-short");
+      }
+    }
+    return out;
+  }
+
+  /** The run is done: forget it and free its slot. Returns false for an unknown run (e.g. acked twice). */
+  async ack(runId: string): Promise<boolean> {
+    this.#assertOpen();
+    try {
+      const { state } = await this.#withRun(runId, async (envId) => {
+        const result = await ackScript(this.#ctx, envId, this.#clock(), runId);
+        if (!result.found) throw errorFromScriptCode(ScriptCode.RUN_NOT_FOUND, runId, "ack");
+        return result;
+      });
+      await Promise.all([this.#locator.drop(runId), this.#report(state)]);
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Gives an in-flight run back: queued again at `retryAt` (default now) with its attempt count up,
+   * or dead-lettered past maxNackAttempts. Throws RUN_NOT_FOUND / RUN_NOT_IN_FLIGHT.
+   */
+  async nack(runId: string, options: { retryAt?: number } = {}): Promise<{ deadLettered: boolean; attempt: number }> {
+    this.#assertOpen();
+    const { state, deadLettered, attempt } = await this.#withRun(runId, (envId) => {
+      const now = this.#clock();
+      return nackScript(this.#ctx, envId, now, runId, options.retryAt ?? now, this.#maxNackAttempts);
+    });
+    await this.#report(state);
+    return { deadLettered, attempt };
+  }
+
+  /** An in-flight run suspends: its slot is freed, the run stays known. Throws RUN_NOT_FOUND / RUN_NOT_IN_FLIGHT. */
+  async release(runId: string): Promise<void> {
+    this.#assertOpen();
+    const { state } = await this.#withRun(runId, (envId) => releaseScript(this.#ctx, envId, this.#clock(), runId));
+    await this.#report(state);
+  }
+
+  /**
+   * A released run resumes in place: it takes a slot again if every limit allows it now, else the
+   * result names the limit in the way (the run stays released; enqueue it to wait for its turn).
+   * Throws RUN_NOT_FOUND / RUN_NOT_RELEASED.
+   */
+  async reacquire(runId: string): Promise<ReacquireResult> {
+    this.#assertOpen();
+    const { state, result } = await this.#withRun(runId, (envId) => {
+      const now = this.#clock();
+      return reacquireScript(this.#ctx, envId, now, runId, now + this.#visibilityTimeoutMs);
+    });
+    await this.#report(state);
+    return result;
+  }
+
+  /** Removes a run that is not in flight (cancelled or expired). False if unknown; throws RUN_IN_FLIGHT. */
+  async remove(runId: string): Promise<boolean> {
+    this.#assertOpen();
+    try {
+      const { state } = await this.#withRun(runId, async (envId) => {
+        const result = await removeScript(this.#ctx, envId, this.#clock(), runId);
+        if (!result.found) throw errorFromScriptCode(ScriptCode.RUN_NOT_FOUND, runId, "remove");
+        return result;
+      });
+      await Promise.all([this.#locator.drop(runId), this.#report(state)]);
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The consumer of an in-flight run is alive: its deadline moves to now + the timeout. Returns the new deadline. */
+  async extend(runId: string, options: { visibilityTimeoutMs?: number } = {}): Promise<number> {
+    this.#assertOpen();
+    const now = this.#clock();
+    const deadline = now + validate(z.number().int().positive(), options.visibilityTimeoutMs ?? this.#visibilityTimeoutMs, "visibilityTimeoutMs");
+    const { state } = await this.#withRun(runId, (envId) => extendScript(this.#ctx, envId, now, runId, deadline));
+    await this.#report(state);
+    return deadline;
+  }
+
+  /**
+   * One pass of reclaim: in-flight runs whose deadline passed are queued again (attempt + 1) or
+   * dead-lettered. Visits only envs whose earliest deadline passed (a per-shard index), never all.
+   */
+  async reclaimExpired(): Promise<ReclaimResult> {
+    this.#assertOpen();
+    const total: ReclaimResult = { requeued: 0, deadLettered: 0, runIds: [] };
+    const now = this.#clock();
+    await Promise.all(
+      Array.from({ length: this.#shards.shardCount }, async (_, shard) => {
+        // Bounded, so one pass cannot run forever while consumers keep expiring.
+        for (let pass = 0; pass < 10; pass++) {
+          const envIds = await this.#shards.expiredEnvs(shard, now, RECLAIM_ENVS);
+          if (envIds.length === 0) return;
+          const results = await Promise.all(
+            envIds.map((envId) => reclaimScript(this.#ctx, envId, now, RECLAIM_RUNS, this.#maxNackAttempts)),
+          );
+          await this.#shards.apply(results.map(({ state }) => ({ state, served: 0 })));
+          for (const { result } of results) {
+            total.requeued += result.requeued;
+            total.deadLettered += result.deadLettered;
+            total.runIds.push(...result.runIds);
+          }
+          if (envIds.length < RECLAIM_ENVS && results.every(({ result }) => result.runIds.length < RECLAIM_RUNS)) return;
+        }
+      }),
+    );
+    if (total.runIds.length > 0) this.#logger?.info({ ...total, runIds: total.runIds.slice(0, 20) }, "run-queue:reclaimed");
+    return total;
+  }
+
+  /** Runs reclaimExpired() every `intervalMs` until close() or the signal aborts. */
+  startReclaimer(options: { intervalMs: number; signal?: AbortSignal }): void {
+    this.#assertOpen();
+    if (this.#reclaimer) return;
+    const signals = [this.#stop.signal, ...(options.signal ? [options.signal] : [])];
+    const stopped = AbortSignal.any(signals);
+    this.#reclaimer = (async () => {
+      while (!stopped.aborted) {
+        try {
+          await this.reclaimExpired();
+        } catch (error) {
+          if (stopped.aborted) return;
+          this.#logger?.error({ err: error }, "run-queue:reclaim-failed");
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.intervalMs);
+          stopped.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve();
+          }, { once: true });
+        });
+      }
+    })();
+  }
+
+  /** Where a run is and why it is not being dequeued (see Explanation). */
+  async explain(runId: string): Promise<Explanation> {
+    this.#assertOpen();
+    try {
+      return await this.#withRun(runId, async (envId) => {
+        const explanation = await explainScript(this.#ctx, envId, this.#clock(), runId);
+        if (explanation.state === "unknown") throw errorFromScriptCode(ScriptCode.RUN_NOT_FOUND, runId, "explain");
+        return explanation;
+      });
+    } catch (error) {
+      if (isNotFound(error)) return { runId, state: "unknown" };
+      throw error;
+    }
+  }
+
+  /** Sets the env's limit (no `queue`) or a queue's limit, which each concurrency key gets a copy of; null clears it. */
+  async setConcurrencyLimit(options: { envId: string; queue?: string; limit: number | null }): Promise<void> {
+    this.#assertOpen();
+    const envId = validate(envIdSchema, options.envId, "envId");
+    const queue = options.queue === undefined ? undefined : validate(queueNameSchema, options.queue, "queue");
+    const limit = validate(limitSchema, options.limit, "limit");
+    const { state } = await setConcurrencyLimitScript(this.#ctx, envId, this.#clock(), queue, limit);
+    await this.#shards.apply([{ state, served: 0 }]);
+  }
+
+  /**
+   * Sets a queue's rate: at most `limit` dequeues per `periodMs` (GCRA, burst = limit), for the
+   * whole queue or, with `perKey`, for each concurrency key; `limit: null` clears it.
+   */
+  async setRateLimit(options: { envId: string; queue: string; limit: number | null; periodMs?: number; perKey?: boolean }): Promise<void> {
+    this.#assertOpen();
+    const envId = validate(envIdSchema, options.envId, "envId");
+    const queue = validate(queueNameSchema, options.queue, "queue");
+    const rate =
+      options.limit === null
+        ? null
+        : {
+            limit: validate(z.number().int().positive(), options.limit, "rate limit"),
+            periodMs: validate(z.number().int().positive(), options.periodMs, "rate periodMs"),
+            perKey: options.perKey ?? false,
+          };
+    const { state } = await setRateLimitScript(this.#ctx, envId, this.#clock(), queue, rate);
+    await this.#shards.apply([{ state, served: 0 }]);
+  }
+
+  async pause(options: { envId: string; queue: string }): Promise<void> {
+    await this.#setPaused(options, true);
+  }
+
+  async resume(options: { envId: string; queue: string }): Promise<void> {
+    await this.#setPaused(options, false);
+  }
+
+  /** Queued, in flight and limit of an env, a queue, or one concurrency key of a queue; O(1). */
+  async stats(options: { envId: string; queue?: string; concurrencyKey?: string }): Promise<QueueStats> {
+    this.#assertOpen();
+    const envId = validate(envIdSchema, options.envId, "envId");
+    if (options.concurrencyKey !== undefined && options.queue === undefined) {
+      throw new RunQueueError("INVALID_ARGUMENT", "stats: a concurrencyKey needs its queue");
+    }
+    return statsScript(this.#ctx, envId, options.queue, options.concurrencyKey);
+  }
+
+  /** A page of an env's dead-lettered runs, oldest first. */
+  async deadLetters(options: { envId: string; offset?: number; count?: number }): Promise<DeadLetter[]> {
+    this.#assertOpen();
+    const envId = validate(envIdSchema, options.envId, "envId");
+    return deadLettersScript(this.#ctx, envId, options.offset ?? 0, options.count ?? 100);
+  }
+
+  /** Queues a dead-lettered run again with a fresh attempt count. Throws RUN_NOT_FOUND / RUN_NOT_DEAD_LETTERED. */
+  async redrive(runId: string): Promise<void> {
+    this.#assertOpen();
+    const { state } = await this.#withRun(runId, (envId) => redriveScript(this.#ctx, envId, this.#clock(), runId));
+    await this.#report(state);
+  }
+
+  /** A page of an env's in-flight run ids with their deadlines, earliest deadline first (for reconciliation). */
+  async inFlight(options: { envId: string; offset?: number; count?: number }): Promise<{ runId: string; deadline: number }[]> {
+    this.#assertOpen();
+    const envId = validate(envIdSchema, options.envId, "envId");
+    const offset = options.offset ?? 0;
+    const flat = await this.#ctx.redis.zrange(this.keys.envKeys(envId).inflight, offset, offset + (options.count ?? 100) - 1, "WITHSCORES");
+    const out: { runId: string; deadline: number }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      out.push({ runId: decodeName(flat[i] as string), deadline: Number(flat[i + 1]) });
+    }
+    return out;
+  }
+
+  /** Stops the reclaimer; later calls throw CLOSED. The Redis client is the caller's and stays open. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#reclaimer;
+  }
+
+  async #setPaused(options: { envId: string; queue: string }, paused: boolean): Promise<void> {
+    this.#assertOpen();
+    const envId = validate(envIdSchema, options.envId, "envId");
+    const queue = validate(queueNameSchema, options.queue, "queue");
+    const { state } = await setPausedScript(this.#ctx, envId, this.#clock(), queue, paused);
+    await this.#shards.apply([{ state, served: 0 }]);
+  }
+
+  /**
+   * Runs an env script for a run known only by id: first in the cached env, then, if the run is not
+   * there, in the env its locator names.
+   */
+  async #withRun<R>(runId: string, run: (envId: string) => Promise<R>): Promise<R> {
+    const cached = this.#locator.cached(runId);
+    if (cached !== undefined) {
+      try {
+        return await run(cached);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        this.#locator.forget(runId);
+      }
+    }
+    const envId = await this.#locator.lookup(runId);
+    if (envId === null || envId === cached) throw errorFromScriptCode(ScriptCode.RUN_NOT_FOUND, runId, "locate");
+    return run(envId);
+  }
+
+  /** Sends an env's new state to the index when it changed. */
+  async #report(state: EnvState): Promise<void> {
+    if (state.changed) await this.#shards.apply([{ state, served: 0 }]);
+  }
+
+  #assertOpen(): void {
+    if (this.#stop.signal.aborted) throw new RunQueueError("CLOSED", "the run queue is closed");
+  }
+}

@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { leftoverState, testSetup } from "./redisForTests.ts";
+
+const setup = testSetup("ack");
+afterAll(() => setup.teardown());
+
+describe("ack (ack-7.lua)", () => {
+  it("frees the slot of an in-flight run and leaves no state behind", async () => {
+    const q = setup.queue();
+    const { redis } = setup;
+    await q.setConcurrencyLimit({ envId: "ea", queue: "jobs", limit: 1 });
+    await q.enqueueMany(["a1", "a2"].map((runId) => ({ runId, orgId: "org", envId: "ea", queue: "jobs", concurrencyKey: "k" })));
+    const [first] = await q.dequeue({ consumerId: "c", maxCount: 5 });
+    expect(first?.runId).toBe("a1");
+    // At its limit, the lane waits in the blocked set, out of the candidates.
+    expect(await redis.smembers(q.keys.queue("ea", "jobs", "blocked"))).toEqual(["k"]);
+    expect(await redis.zcard(q.keys.queue("ea", "jobs", "lanes"))).toBe(0);
+    expect(await q.ack("a1")).toBe(true);
+    expect(await redis.smembers(q.keys.queue("ea", "jobs", "blocked"))).toEqual([]);
+    expect(await redis.zcard(q.keys.queue("ea", "jobs", "lanes"))).toBe(1);
+    expect(await redis.exists(q.keys.run("ea", "a1"))).toBe(0);
+    expect(await redis.exists(q.keys.locator("a1"))).toBe(0);
+    const [second] = await q.dequeue({ consumerId: "c", maxCount: 5 });
+    expect(second?.runId).toBe("a2");
+    expect(await q.ack("a2")).toBe(true);
+    expect(await q.stats({ envId: "ea", queue: "jobs" })).toEqual({ queued: 0, inFlight: 0, limit: 1 });
+    expect(await leftoverState(redis, setup.prefix)).toEqual({});
+  });
+
+  it("forgets a queued run too", async () => {
+    const q = setup.queue();
+    await q.enqueue({ runId: "b1", orgId: "org", envId: "eb", queue: "jobs" });
+    expect(await q.ack("b1")).toBe(true);
+    expect(await q.stats({ envId: "eb" })).toEqual({ queued: 0, inFlight: 0, limit: null });
+    expect(await q.dequeue({ consumerId: "c", maxCount: 5, envIds: ["eb"] })).toEqual([]);
+  });
+
+  it("returns false for an unknown run id or a second ack", async () => {
+    const q = setup.queue();
+    expect(await q.ack("never-enqueued")).toBe(false);
+    await q.enqueue({ runId: "c1", orgId: "org", envId: "ec", queue: "jobs" });
+    await q.dequeue({ consumerId: "c", maxCount: 1, envIds: ["ec"] });
+    expect(await q.ack("c1")).toBe(true);
+    expect(await q.ack("c1")).toBe(false);
+    // Another instance without the cached locator finds the same answer through Redis.
+    expect(await setup.queue().ack("c1")).toBe(false);
+  });
+
+  it("brings an env at its env limit back into the shard index", async () => {
+    const q = setup.queue();
+    const { redis } = setup;
+    await q.setConcurrencyLimit({ envId: "ed", limit: 1 });
+    await q.enqueueMany(["d1", "d2"].map((runId) => ({ runId, orgId: "org", envId: "ed", queue: "jobs" })));
+    await q.dequeue({ consumerId: "c", maxCount: 5, envIds: ["ed"] });
+    const shard = q.keys.shardKeys(q.keys.shardOf("ed"));
+    expect(await redis.zscore(shard.envs, "ed")).toBeNull();
+    await setup.queue().ack("d1");
+    expect(await redis.zscore(shard.envs, "ed")).not.toBeNull();
+    expect((await q.dequeue({ consumerId: "c", maxCount: 5, envIds: ["ed"] })).map((m) => m.runId)).toEqual(["d2"]);
+  });
+});

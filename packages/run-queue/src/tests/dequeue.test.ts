@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { TestClock, testSetup } from "./redisForTests.ts";
+
+const setup = testSetup("dequeue");
+afterAll(() => setup.teardown());
+
+describe("dequeue (dequeue-6.lua, shardPeek-6.lua, shardUpdate-6.lua)", () => {
+  it("returns nothing from an empty queue", async () => {
+    const q = setup.queue();
+    expect(await q.dequeue({ consumerId: "c", maxCount: 10 })).toEqual([]);
+    expect(await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["nobody"] })).toEqual([]);
+  });
+
+  it("puts each run in flight: slot held in env, queue and lane, deadline set, consumer recorded", async () => {
+    const clock = new TestClock(10_000_000);
+    const q = setup.queue({ clock: clock.read, visibilityTimeoutMs: 30_000 });
+    const { redis } = setup;
+    await q.enqueue({ runId: "a1", orgId: "org", envId: "ea", queue: "jobs", concurrencyKey: "user:1", priority: 3 });
+    const [message] = await q.dequeue({ consumerId: "worker-1", maxCount: 10 });
+    expect(message).toEqual({
+      runId: "a1",
+      orgId: "org",
+      envId: "ea",
+      queue: "jobs",
+      concurrencyKey: "user:1",
+      priority: 3,
+      availableAt: 10_000_000,
+      attempt: 0,
+      deadline: 10_030_000,
+    });
+    expect(await redis.zscore(q.keys.envKeys("ea").inflight, "a1")).toBe("10030000");
+    expect(await redis.sismember(q.keys.queue("ea", "jobs", "inflight"), "a1")).toBe(1);
+    expect(await redis.sismember(q.keys.lane("ea", "jobs", "user:1", "inflight"), "a1")).toBe(1);
+    expect(await redis.hmget(q.keys.run("ea", "a1"), "st", "c", "d")).toEqual(["f", "worker-1", "10030000"]);
+    expect(await q.stats({ envId: "ea", queue: "jobs", concurrencyKey: "user:1" })).toEqual({ queued: 0, inFlight: 1, limit: null });
+    // Nothing left to run: the env left the shard index and is listed for reclaim instead.
+    const shard = q.keys.shardKeys(q.keys.shardOf("ea"));
+    expect(await redis.zscore(shard.envs, "ea")).toBeNull();
+    expect(await redis.zscore(shard.inflight, "ea")).toBe("10030000");
+  });
+
+  it("takes at most maxCount runs, and all of them with a large maxCount", async () => {
+    const q = setup.queue();
+    await q.enqueueMany(Array.from({ length: 30 }, (_, i) => ({ runId: `b${i}`, orgId: "org", envId: "eb", queue: `q${i % 3}` })));
+    expect(await q.dequeue({ consumerId: "c", maxCount: 7, envIds: ["eb"] })).toHaveLength(7);
+    expect(await q.dequeue({ consumerId: "c", maxCount: 0, envIds: ["eb"] })).toHaveLength(0);
+    expect(await q.dequeue({ consumerId: "c", maxCount: 100, envIds: ["eb"] })).toHaveLength(23);
+    expect(await q.stats({ envId: "eb" })).toEqual({ queued: 0, inFlight: 30, limit: null });
+  });
+
+  it("hands out nothing under a limit of 0, and nothing from a paused queue", async () => {
+    const q = setup.queue();
+    await q.setConcurrencyLimit({ envId: "ec", queue: "zero", limit: 0 });
+    await q.pause({ envId: "ec", queue: "paused" });
+    await q.enqueue({ runId: "c1", orgId: "org", envId: "ec", queue: "zero" });
+    await q.enqueue({ runId: "c2", orgId: "org", envId: "ec", queue: "paused" });
+    expect(await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["ec"] })).toEqual([]);
+    expect(await setup.redis.zcard(q.keys.envKeys("ec").queues)).toBe(0);
+    await q.setConcurrencyLimit({ envId: "ed", limit: 0 });
+    await q.enqueue({ runId: "d1", orgId: "org", envId: "ed", queue: "any" });
+    expect(await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["ed"] })).toEqual([]);
+    expect(await setup.redis.zscore(q.keys.shardKeys(q.keys.shardOf("ed")).envs, "ed")).toBeNull();
+  });
+
+  it("serves only the envs of the filter", async () => {
+    const q = setup.queue();
+    await q.enqueueMany(["ef1", "ef2", "ef3"].map((envId) => ({ runId: `f-${envId}`, orgId: "org", envId, queue: "default" })));
+    const got = await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["ef2", "ef3"] });
+    expect(got.map((m) => m.envId).sort()).toEqual(["ef2", "ef3"]);
+    expect((await q.stats({ envId: "ef1" })).queued).toBe(1);
+  });
+});
