@@ -1,0 +1,119 @@
+import { Redis } from "ioredis";
+import pino from "pino";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
+import { deleteKeysWithPrefix, testRedisUrl, uniqueRedisPrefix } from "@runengine/testing";
+import type { DequeuedRun } from "../schemas/workerProtocol.ts";
+import { DispatchClient, dispatchRelayKeys, publishWorkAvailable, type DispatchRequest } from "./dispatchRelay.ts";
+import { DispatchServer } from "./dispatchServer.ts";
+
+const prefix = uniqueRedisPrefix("dispatch-relay");
+const keys = dispatchRelayKeys(prefix);
+const logger = pino({ level: "silent" });
+const connections: Redis[] = [];
+const stops: Array<() => Promise<void>> = [];
+
+function connect(): Redis {
+  const redis = new Redis(testRedisUrl);
+  connections.push(redis);
+  return redis;
+}
+
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+afterAll(async () => {
+  await deleteKeysWithPrefix(connections[0]!, prefix);
+  for (const redis of connections) redis.disconnect();
+});
+
+function run(id: string): DequeuedRun {
+  return { runId: id, snapshotId: `s-${id}`, taskId: "t", payload: null, queue: "q", attemptNumber: 1, tags: [], metadata: null, createdAt: new Date() };
+}
+
+/** Stands in for the run queue: a list of ready runs, taken at most maxRuns at a time. */
+function readyRuns() {
+  const ready: DequeuedRun[] = [];
+  const requests: DispatchRequest[] = [];
+  return {
+    ready,
+    requests,
+    dequeue: async (request: DispatchRequest) => {
+      requests.push(request);
+      return ready.splice(0, request.maxRuns);
+    },
+  };
+}
+
+async function startServer(dequeue: (request: DispatchRequest) => Promise<DequeuedRun[]>, retryIntervalMs = 60_000) {
+  const server = new DispatchServer({ blocking: connect(), subscriber: connect(), redis: connect(), keys, logger, dequeue, retryIntervalMs });
+  await server.start();
+  stops.push(() => server.stop());
+  return server;
+}
+
+function startClient() {
+  const client = new DispatchClient(connect(), connect(), keys, logger);
+  stops.push(() => client.close());
+  return client;
+}
+
+const request = { workerId: "w1", environmentId: "env", deploymentId: "dep", maxRuns: 2 };
+
+describe("dispatch relay", () => {
+  test("a worker's request gets ready runs, never more than its free slots", async () => {
+    const queue = readyRuns();
+    queue.ready.push(run("a"), run("b"), run("c"));
+    await startServer(queue.dequeue);
+    const runs = await startClient().requestRuns(request, 5_000);
+    expect(runs.map((r) => r.runId)).toEqual(["a", "b"]);
+    expect(queue.requests[0]).toMatchObject(request);
+  });
+
+  test("a waiting request is answered as soon as work is announced, not at the next retry", async () => {
+    const queue = readyRuns();
+    const server = await startServer(queue.dequeue, 60_000);
+    const publisher = connect();
+    const pending = startClient().requestRuns(request, 10_000);
+    await expect.poll(() => server.parkedCount(), { timeout: 5_000 }).toBe(1);
+    queue.ready.push(run("late"));
+    const announcedAt = Date.now();
+    await publishWorkAvailable(publisher, keys);
+    const runs = await pending;
+    expect(runs.map((r) => r.runId)).toEqual(["late"]);
+    expect(Date.now() - announcedAt).toBeLessThan(500);
+  });
+
+  test("with no work the request ends empty at its deadline", async () => {
+    const queue = readyRuns();
+    await startServer(queue.dequeue, 50);
+    const startedAt = Date.now();
+    const runs = await startClient().requestRuns(request, 400);
+    expect(runs).toEqual([]);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(400);
+    expect(Date.now() - startedAt).toBeLessThan(1_500);
+  });
+
+  test("two dispatchers share the requests and serve each once", async () => {
+    const queue = readyRuns();
+    for (let i = 0; i < 40; i++) queue.ready.push(run(`r${i}`));
+    await startServer(queue.dequeue);
+    await startServer(queue.dequeue);
+    const client = startClient();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => client.requestRuns(request, 5_000)));
+    const ids = answers.flat().map((r) => r.runId);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+    expect(queue.requests).toHaveLength(20);
+  });
+
+  test("stopping a dispatcher answers its parked requests with no runs", async () => {
+    const queue = readyRuns();
+    const server = await startServer(queue.dequeue);
+    const pending = startClient().requestRuns(request, 30_000);
+    await expect.poll(() => server.parkedCount(), { timeout: 5_000 }).toBe(1);
+    const startedAt = Date.now();
+    await server.stop();
+    expect(await pending).toEqual([]);
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+  });
+});

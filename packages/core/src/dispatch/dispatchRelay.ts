@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { dequeuedRunSchema, type DequeuedRun } from "../schemas/workerProtocol.ts";
+
+/**
+ * Carries a worker's long-poll for runs from the api (which holds the HTTP request) to a dispatcher
+ * (which dequeues from the fair queue), and the runs back. Requests wait in one Redis list that every
+ * dispatcher pops, so dispatchers scale out; replies go by pub/sub to the api instance that asked.
+ * A dispatcher dequeues only for a request, at most `maxRuns` (the worker's free slots): no run
+ * sits in a buffer where it would escape fairness.
+ *
+ * A reply whose api instance died is lost with it; those runs sit in PENDING_EXECUTING and the
+ * heartbeat monitor requeues them after that status's deadline.
+ */
+export const dispatchRequestSchema = z.object({
+  requestId: z.string(),
+  replyChannel: z.string(),
+  workerId: z.string(),
+  environmentId: z.string(),
+  deploymentId: z.string(),
+  maxRuns: z.number().int().min(1),
+  /** epoch ms after which the api has stopped waiting: answer empty, dequeue nothing */
+  deadline: z.number(),
+});
+export type DispatchRequest = z.output<typeof dispatchRequestSchema>;
+
+const dispatchReplySchema = z.object({ requestId: z.string(), runs: z.array(dequeuedRunSchema) });
+
+export interface DispatchRelayKeys {
+  requests: string;
+  replyChannel(instanceId: string): string;
+  /** published whenever a run becomes dequeueable, so waiting dispatchers try again at once */
+  workAvailableChannel: string;
+}
+
+export function dispatchRelayKeys(prefix: string): DispatchRelayKeys {
+  return {
+    requests: `${prefix}dispatch:requests`,
+    replyChannel: (instanceId) => `${prefix}dispatch:reply:${instanceId}`,
+    workAvailableChannel: `${prefix}dispatch:work-available`,
+  };
+}
+
+/** The api's side: ask for runs on behalf of a worker and wait for the answer. */
+export class DispatchClient {
+  private readonly instanceId = randomUUID();
+  private readonly pending = new Map<string, (runs: DequeuedRun[]) => void>();
+  private subscribed: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    /** a connection of its own: it is put in subscriber mode */
+    private readonly subscriber: Redis,
+    private readonly keys: DispatchRelayKeys,
+    private readonly logger: Logger,
+  ) {}
+
+  private ensureSubscribed(): Promise<unknown> {
+    this.subscribed ??= (async () => {
+      this.subscriber.on("message", (_channel: string, message: string) => {
+        const reply = dispatchReplySchema.safeParse(JSON.parse(message));
+        if (!reply.success) return this.logger.warn({ event: "dispatch:bad-reply" }, "unreadable dispatch reply");
+        this.pending.get(reply.data.requestId)?.(reply.data.runs);
+      });
+      await this.subscriber.subscribe(this.keys.replyChannel(this.instanceId));
+    })();
+    return this.subscribed;
+  }
+
+  async requestRuns(request: Omit<DispatchRequest, "requestId" | "replyChannel" | "deadline">, waitMs: number): Promise<DequeuedRun[]> {
+    await this.ensureSubscribed();
+    const requestId = randomUUID();
+    const message: DispatchRequest = {
+      ...request,
+      requestId,
+      replyChannel: this.keys.replyChannel(this.instanceId),
+      deadline: Date.now() + waitMs,
+    };
+    // The dispatcher answers by the deadline; the grace covers the trip back.
+    const graceMs = 2_000;
+    return new Promise<DequeuedRun[]>((resolve, reject) => {
+      const timer = setTimeout(() => finish([]), waitMs + graceMs);
+      const finish = (runs: DequeuedRun[]) => {
+        clearTimeout(timer);
+        this.pending.delete(requestId);
+        resolve(runs);
+      };
+      this.pending.set(requestId, finish);
+      this.redis.rpush(this.keys.requests, JSON.stringify(message)).catch((error: unknown) => {
+        clearTimeout(timer);
+        this.pending.delete(requestId);
+        reject(error);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const finish of this.pending.values()) finish([]);
+    await this.subscriber.unsubscribe().catch(() => undefined);
+  }
+}
+
+/** Announce that runs may be dequeueable (after an enqueue, an ack, a limit change). */
+export async function publishWorkAvailable(redis: Redis, keys: DispatchRelayKeys): Promise<void> {
+  await redis.publish(keys.workAvailableChannel, "1");
+}

@@ -1,0 +1,122 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { DequeuedRun } from "../schemas/workerProtocol.ts";
+import { dispatchRequestSchema, type DispatchRelayKeys, type DispatchRequest } from "./dispatchRelay.ts";
+
+export interface DispatchServerOptions {
+  /** a connection of its own: BLPOP blocks it */
+  blocking: Redis;
+  /** a connection of its own: put in subscriber mode */
+  subscriber: Redis;
+  /** for replies */
+  redis: Redis;
+  keys: DispatchRelayKeys;
+  logger: Logger;
+  /** dequeues up to request.maxRuns runs for the request's worker; [] when none is ready */
+  dequeue(request: DispatchRequest): Promise<DequeuedRun[]>;
+  /**
+   * How often parked requests try again without a wake-up. Wake-ups cover new and released work;
+   * this covers work that becomes ready by time alone (a retry's backoff, a delayed availability).
+   */
+  retryIntervalMs?: number;
+}
+
+/**
+ * The dispatcher's side of the relay: pops worker requests, dequeues for them, replies. A request
+ * that finds nothing waits (parked) until work is announced or its deadline passes, so an idle
+ * engine starts a new run as soon as it is triggered, without polling the queue.
+ */
+export class DispatchServer {
+  private readonly parked = new Map<string, DispatchRequest>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private retrying = false;
+  private retryAgain = false;
+
+  constructor(private readonly options: DispatchServerOptions) {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    const { subscriber, keys } = this.options;
+    subscriber.on("message", (channel: string) => {
+      if (channel === keys.workAvailableChannel) void this.retryParked();
+    });
+    await subscriber.subscribe(keys.workAvailableChannel);
+    this.timer = setInterval(() => void this.retryParked(), this.options.retryIntervalMs ?? 200);
+    this.loop = this.popRequests();
+  }
+
+  /** Requests waiting for work right now (for metrics and tests). */
+  parkedCount(): number {
+    return this.parked.size;
+  }
+
+  private async popRequests(): Promise<void> {
+    const { blocking, keys, logger } = this.options;
+    while (this.running) {
+      try {
+        // A short block timeout lets stop() end the loop promptly.
+        const popped = await blocking.blpop(keys.requests, 0.25);
+        if (!popped) continue;
+        const parsed = dispatchRequestSchema.safeParse(JSON.parse(popped[1]));
+        if (!parsed.success) {
+          logger.warn({ event: "dispatch:bad-request" }, "unreadable dispatch request dropped");
+          continue;
+        }
+        await this.serve(parsed.data);
+      } catch (error) {
+        if (!this.running) return;
+        logger.error({ event: "dispatch:pop-failed", err: error }, "popping dispatch requests failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  /** Tries one request; replies when it got runs or its deadline passed, parks it otherwise. */
+  private async serve(request: DispatchRequest): Promise<void> {
+    if (Date.now() >= request.deadline) return this.reply(request, []);
+    let runs: DequeuedRun[] = [];
+    try {
+      runs = await this.options.dequeue(request);
+    } catch (error) {
+      this.options.logger.error({ event: "dispatch:dequeue-failed", err: error, workerId: request.workerId }, "dequeue for a worker failed");
+    }
+    if (runs.length > 0) return this.reply(request, runs);
+    this.parked.set(request.requestId, request);
+  }
+
+  private async retryParked(): Promise<void> {
+    // One pass at a time; a wake-up during a pass earns exactly one more pass.
+    if (this.retrying) {
+      this.retryAgain = true;
+      return;
+    }
+    this.retrying = true;
+    try {
+      do {
+        this.retryAgain = false;
+        const waiting = [...this.parked.values()];
+        this.parked.clear();
+        for (const request of waiting) await this.serve(request);
+      } while (this.retryAgain && this.running);
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  private async reply(request: DispatchRequest, runs: DequeuedRun[]): Promise<void> {
+    await this.options.redis.publish(request.replyChannel, JSON.stringify({ requestId: request.requestId, runs }));
+  }
+
+  /** Stops taking requests and answers every parked one with no runs. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.timer);
+    await this.loop;
+    const waiting = [...this.parked.values()];
+    this.parked.clear();
+    await Promise.all(waiting.map((request) => this.reply(request, [])));
+    await this.options.subscriber.unsubscribe().catch(() => undefined);
+  }
+}

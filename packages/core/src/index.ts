@@ -1,0 +1,112 @@
+// The public surface of @runengine/core: what apps and other packages may import. Anything not
+// listed here (planMutation, applyMutations, assertNever...) is internal to core's systems.
+
+export {
+  ConfigError,
+  InvalidTransitionError,
+  LockAcquisitionTimeoutError,
+  NonRetryableError,
+  NotFoundError,
+  RunEngineError,
+  RunEngineErrorCode,
+  StaleSnapshotError,
+  ValidationError,
+  type RunEngineErrorOptions,
+} from "./errors/index.ts";
+
+export {
+  assertTransition,
+  canShowRunStatus,
+  canTransition,
+  executionStatuses,
+  executionTransitions,
+  finalRunStatuses,
+  initialExecutionStatuses,
+  runStatusesByExecutionStatus,
+  taskRunStatuses,
+} from "./state-machine/transitions.ts";
+export {
+  executionStatusesShowing,
+  holdsConcurrency,
+  isCancellable,
+  isDequeueable,
+  isExecuting,
+  isFinalExecutionStatus,
+  isFinalRunStatus,
+  isOnWorker,
+  isWaiting,
+} from "./state-machine/statuses.ts";
+export { runStatusFromError, TaskRunErrorCode } from "./state-machine/runStatusFromError.ts";
+
+export { engineConfig, engineSettings, roleConfig, startEngineForRole, type EngineConfig, type RoleConfig } from "./config/index.ts";
+export {
+  databaseConfig,
+  lockConfig,
+  logConfig,
+  logLevels,
+  parseConfig,
+  redisConfig,
+  runLockerSettings,
+  type DatabaseConfig,
+  type LockConfig,
+  type LogConfig,
+  type LogLevel,
+  type RedisConfig,
+} from "./config/index.ts";
+
+export { createLogger, logEvent, runLogger, type CreateLoggerOptions, type Logger, type RunLogContext } from "./logging/logger.ts";
+export { runEngineEventDescriptions, runEngineEvents, type RunEngineEvent, type RunEngineEventMap } from "./logging/events.ts";
+
+export {
+  RunLocker,
+  runLockDefaults,
+  runLockResource,
+  type LockWaitReport,
+  type RunLockerOptions,
+  type RunLockerSettings,
+} from "./locking/runLocker.ts";
+
+export {
+  SnapshotSystem,
+  type HistoryOptions,
+  type MutateOptions,
+  type SnapshotSystemOptions,
+} from "./snapshots/snapshotSystem.ts";
+export type { CreateRunData, InitialSnapshot, RunState, RunUpdate, SnapshotChange } from "./snapshots/types.ts";
+
+export { RunEngine } from "./engine.ts";
+export { createEngine, type CreateEngineOptions, type EngineHandle } from "./createEngine.ts";
+export { defaultEngineSettings, type EngineResources, type EngineSettings, type HeartbeatTimeouts } from "./systems/resources.ts";
+export type { HeartbeatAction, WorkerReport } from "./systems/attemptSystem.ts";
+export type { ListRunsQuery } from "./systems/readSystem.ts";
+export type { BatchTriggerItem, TriggerInput, TriggerResult } from "./systems/triggerSystem.ts";
+export type { RegisterWorkerRequest, WorkerContext } from "./systems/workerSystem.ts";
+
+export {
+  authenticateApiKey,
+  createEnvironment,
+  hashApiKey,
+  type AuthenticatedEnvironment,
+  type CreateEnvironmentInput,
+} from "./environments/apiKeys.ts";
+
+export { HeartbeatStore } from "./heartbeats/heartbeatStore.ts";
+export { HeartbeatMonitor, type HeartbeatMonitorOptions, type TickResult } from "./heartbeats/heartbeatMonitor.ts";
+
+export {
+  DispatchClient,
+  dispatchRelayKeys,
+  dispatchRequestSchema,
+  publishWorkAvailable,
+  type DispatchRelayKeys,
+  type DispatchRequest,
+} from "./dispatch/dispatchRelay.ts";
+export { DispatchServer, type DispatchServerOptions } from "./dispatch/dispatchServer.ts";
+
+export { jobCatalog, jobQueues, type JobName, type JobPayload, type JobQueueName } from "./jobs/catalog.ts";
+export { createJobWorker, JobProducer, type JobHandlers, type JobQueuesOptions } from "./jobs/queues.ts";
+export { createFinalizerWorker } from "./jobs/finalizerWorker.ts";
+
+export { nextRetryDelayMs } from "./retrying/backoff.ts";
+export { runService, type RunServiceOptions, type ServiceHandle } from "./process/service.ts";
+export * from "./schemas/index.ts";

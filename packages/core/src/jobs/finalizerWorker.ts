@@ -1,0 +1,17 @@
+import type { Worker } from "bullmq";
+import type { RunEngine } from "../engine.ts";
+import { jobQueues } from "./catalog.ts";
+import { createJobWorker, type JobQueuesOptions } from "./queues.ts";
+
+/** The finalizer role's consumer: attempt results, stalls and unconfirmed cancels. */
+export function createFinalizerWorker(engine: RunEngine, options: JobQueuesOptions & { concurrency?: number }): Worker {
+  return createJobWorker(
+    jobQueues.finalizer,
+    {
+      attemptResult: (payload) => engine.finalize.applyAttemptResult(payload),
+      attemptStalled: (payload) => engine.finalize.applyAttemptStalled(payload),
+      finishCancel: (payload) => engine.finalize.applyFinishCancel(payload),
+    },
+    options,
+  );
+}

@@ -1,0 +1,204 @@
+/// <reference path="./redlock.d.ts" />
+import { AsyncLocalStorage } from "node:async_hooks";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import Redlock, { ExecutionError } from "redlock";
+import { LockAcquisitionTimeoutError, ValidationError } from "../errors/runEngineError.ts";
+import { logEvent } from "../logging/logger.ts";
+
+/**
+ * Defaults of every RunLocker setting (and of the RUN_LOCK_* variables in config/locking.ts).
+ * - durationMs 5000: a crashed holder blocks its run for at most 5 s; long enough that a busy event
+ *   loop does not lose the lock between two extensions.
+ * - extensionThresholdMs 1000: extend when 1 s is left, room for a slow Redis round trip.
+ * - retryCount 50 × retryDelayMs 100 (± retryJitterMs 50), capped by acquireTimeoutMs 5000: a
+ *   waiter polls ten times a second for up to 5 s, then fails with LockAcquisitionTimeoutError.
+ *   An operation under the lock takes milliseconds, so only a stuck or crashed holder makes
+ *   anyone wait that long.
+ */
+export const runLockDefaults = {
+  durationMs: 5_000,
+  extensionThresholdMs: 1_000,
+  retryCount: 50,
+  retryDelayMs: 100,
+  retryJitterMs: 50,
+  acquireTimeoutMs: 5_000,
+} as const;
+
+export interface RunLockerSettings {
+  /** lifetime of the lock in Redis; it is extended while the operation runs */
+  durationMs: number;
+  /** extend when this little of the lifetime is left; at most durationMs − 100 */
+  extensionThresholdMs: number;
+  /** retries after the first try to take a busy lock */
+  retryCount: number;
+  /** pause between tries */
+  retryDelayMs: number;
+  /** random ± spread of each pause */
+  retryJitterMs: number;
+  /** longest total wait, whatever retryCount allows */
+  acquireTimeoutMs: number;
+}
+
+/** How long a lock() call waited for its lock; `acquired` false when it gave up. */
+export interface LockWaitReport {
+  runId: string;
+  resource: string;
+  waitMs: number;
+  attempts: number;
+  acquired: boolean;
+}
+
+export interface RunLockerOptions extends Partial<RunLockerSettings> {
+  /** a connection the locker may use freely (redlock runs scripts on it) */
+  redis: Redis;
+  /** prefix of the lock keys (REDIS_KEY_PREFIX), so engines and tests sharing a Redis stay apart */
+  keyPrefix?: string;
+  logger?: Logger;
+  /** called once per lock() that had to take the lock (not for reentrant calls); for metrics */
+  onWait?: (report: LockWaitReport) => void;
+}
+
+/** The Redis key locking a run. */
+export function runLockResource(keyPrefix: string, runId: string): string {
+  return `${keyPrefix}run:${runId}`;
+}
+
+interface HeldLock {
+  signal: AbortSignal;
+  released: boolean;
+}
+
+// Keyed by resource (prefix included) rather than per locker: two lockers in one process sharing a
+// prefix would otherwise deadlock on a nested call for the same run.
+const heldLocks = new AsyncLocalStorage<ReadonlyMap<string, HeldLock>>();
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * The lock every run mutation takes (invariant 1 of the design): redlock on `<prefix>run:<id>`.
+ *
+ * - Auto-extends while `fn` runs. If an extension fails (Redis lost the key, the event loop was
+ *   blocked past the lifetime), the AbortSignal given to `fn` fires with `signal.error` set: the
+ *   operation no longer has exclusivity and must not start new side effects.
+ * - Acquisition is bounded: up to 1 + retryCount tries, retryDelayMs ± retryJitterMs apart, never
+ *   waiting longer than acquireTimeoutMs; then LockAcquisitionTimeoutError and `fn` never runs.
+ * - Reentrant within one async operation: `lock(id)` inside `fn` of `lock(id)` runs at once under
+ *   the held lock (tracked with AsyncLocalStorage); other run ids nest as separate locks.
+ *   A continuation that outlives `fn` does not inherit the lock.
+ * - Released when `fn` settles, whether it returned or threw; `fn`'s error is rethrown as is.
+ */
+export class RunLocker {
+  readonly settings: Readonly<RunLockerSettings>;
+  readonly keyPrefix: string;
+  private readonly redlock: Redlock;
+  private readonly logger: Logger | undefined;
+  private readonly onWait: ((report: LockWaitReport) => void) | undefined;
+
+  constructor(options: RunLockerOptions) {
+    this.settings = {
+      durationMs: options.durationMs ?? runLockDefaults.durationMs,
+      extensionThresholdMs: options.extensionThresholdMs ?? runLockDefaults.extensionThresholdMs,
+      retryCount: options.retryCount ?? runLockDefaults.retryCount,
+      retryDelayMs: options.retryDelayMs ?? runLockDefaults.retryDelayMs,
+      retryJitterMs: options.retryJitterMs ?? runLockDefaults.retryJitterMs,
+      acquireTimeoutMs: options.acquireTimeoutMs ?? runLockDefaults.acquireTimeoutMs,
+    };
+    validateSettings(this.settings);
+    this.keyPrefix = options.keyPrefix ?? "";
+    this.logger = options.logger;
+    this.onWait = options.onWait;
+    // These settings govern extension and release only: acquisition retries are done in lock(),
+    // one try at a time, so the wait can be bounded in time and measured. One retry per extension
+    // call, because redlock itself calls extend again until the lock's expiry.
+    this.redlock = new Redlock([options.redis], {
+      retryCount: 1,
+      retryDelay: this.settings.retryDelayMs,
+      retryJitter: this.settings.retryJitterMs,
+      automaticExtensionThreshold: this.settings.extensionThresholdMs,
+    });
+  }
+
+  /** Runs `fn` holding the lock of run `runId`; see the class comment for the guarantees. */
+  async lock<T>(runId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const resource = runLockResource(this.keyPrefix, runId);
+    const held = heldLocks.getStore();
+    const reentered = held?.get(resource);
+    if (reentered !== undefined && !reentered.released) return fn(reentered.signal);
+
+    const startedAt = performance.now();
+    // an object, not a `let`: it is set inside the redlock callback, where TS does not track it
+    const state: { outcome?: Outcome<T> } = {};
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.redlock.using([resource], this.settings.durationMs, { retryCount: 0 }, async (signal) => {
+          this.report({ runId, resource, waitMs: performance.now() - startedAt, attempts: attempt, acquired: true });
+          signal.addEventListener("abort", () => this.lockLost(resource, signal.error), { once: true });
+          const entry: HeldLock = { signal, released: false };
+          try {
+            const value = await heldLocks.run(new Map(held).set(resource, entry), () => fn(signal));
+            state.outcome = { ok: true, value };
+          } catch (error) {
+            state.outcome = { ok: false, error };
+          } finally {
+            entry.released = true;
+          }
+        });
+      } catch (error) {
+        if (state.outcome === undefined) {
+          // redlock reports a busy lock (and an unreachable Redis) as ExecutionError; anything
+          // else is a programming error and is not retried
+          if (!(error instanceof ExecutionError)) throw error;
+          const waitMs = performance.now() - startedAt;
+          const delayMs = this.retryDelay();
+          if (attempt > this.settings.retryCount || waitMs + delayMs > this.settings.acquireTimeoutMs) {
+            this.report({ runId, resource, waitMs, attempts: attempt, acquired: false });
+            throw new LockAcquisitionTimeoutError({ resource, waitedMs: waitMs, attempts: attempt }, { cause: error });
+          }
+          await sleep(delayMs);
+          continue;
+        }
+        // fn settled and only the release failed (the lock was already lost): the key expires by
+        // itself, and fn's outcome is what the caller needs
+        this.releaseFailed(resource, error);
+      }
+      const { outcome } = state;
+      if (outcome === undefined) throw new Error(`RunLocker: ${resource} was released without running fn`);
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
+    }
+  }
+
+  private retryDelay(): number {
+    const { retryDelayMs, retryJitterMs } = this.settings;
+    return Math.max(0, retryDelayMs + (Math.random() * 2 - 1) * retryJitterMs);
+  }
+
+  private report(report: LockWaitReport): void {
+    this.onWait?.(report);
+    if (this.logger === undefined) return;
+    const fields = { resource: report.resource, waitMs: Math.round(report.waitMs), attempts: report.attempts };
+    if (report.acquired) logEvent(this.logger, "trace", "lock:acquired", fields);
+    else logEvent(this.logger, "warn", "lock:timedOut", fields);
+  }
+
+  private lockLost(resource: string, error: Error | undefined): void {
+    if (this.logger !== undefined) logEvent(this.logger, "error", "lock:lost", { resource, error: String(error) });
+  }
+
+  private releaseFailed(resource: string, error: unknown): void {
+    if (this.logger !== undefined) logEvent(this.logger, "warn", "lock:releaseFailed", { resource, error: String(error) });
+  }
+}
+
+function validateSettings(settings: RunLockerSettings): void {
+  for (const [field, value] of Object.entries(settings)) {
+    if (!Number.isInteger(value) || value < 0) throw new ValidationError(field, "must be a non-negative integer (ms or count)");
+  }
+  // redlock's own rule: an extension must have time to happen before the lock expires
+  if (settings.extensionThresholdMs > settings.durationMs - 100) {
+    throw new ValidationError("extensionThresholdMs", `must be at most durationMs − 100 (${settings.durationMs - 100})`);
+  }
+}

@@ -1,0 +1,37 @@
+import type { ExecutionStatus, TaskRunStatus } from "@runengine/database";
+
+/**
+ * Every event the engine logs, named `scope:verb`, with the fields each carries (besides the run
+ * logger's runId/snapshotId/attempt). One map, so dashboards and alerts can rely on names; meanings are in
+ * runEngineEventDescriptions below.
+ */
+export interface RunEngineEventMap {
+  "run:created": { snapshotId: string; executionStatus: ExecutionStatus; runStatus: TaskRunStatus };
+  "run:mutated": { snapshotId: string; from: ExecutionStatus; to: ExecutionStatus; runStatus: TaskRunStatus; description: string };
+  "transition:refused": { invalidSnapshotId: string; from: ExecutionStatus; to: ExecutionStatus; runStatus: TaskRunStatus; reason: string };
+  "snapshot:rejected": { expectedSnapshotId: string; latestSnapshotId: string | null };
+  "lock:acquired": { resource: string; waitMs: number; attempts: number };
+  "lock:timedOut": { resource: string; waitMs: number; attempts: number };
+  "lock:lost": { resource: string; error: string };
+  "lock:releaseFailed": { resource: string; error: string };
+}
+
+export type RunEngineEvent = keyof RunEngineEventMap;
+
+/**
+ * What each event means, one line each. Typed as a Record so that adding an event to the map
+ * without describing it here fails to compile.
+ */
+export const runEngineEventDescriptions: Readonly<Record<RunEngineEvent, string>> = {
+  "run:created": "a run and its first snapshot were written",
+  "run:mutated": "a run moved along the transition table and its new snapshot was written",
+  "transition:refused": "a transition the table does not allow was asked for; recorded as an invalid snapshot",
+  "snapshot:rejected": "an operation named a snapshot that is no longer the run's newest; nothing written",
+  "lock:acquired": "a run lock was taken",
+  "lock:timedOut": "a run lock could not be taken within its bounds",
+  "lock:lost": "a held run lock could not be extended; another operation may take it",
+  "lock:releaseFailed": "releasing a run lock failed; it expires by itself",
+};
+
+/** Every event name (for tests, docs and log-based metrics). */
+export const runEngineEvents = Object.keys(runEngineEventDescriptions) as RunEngineEvent[];

@@ -1,0 +1,31 @@
+export { durationSchema, momentSchema, parseDurationMs } from "./duration.ts";
+export {
+  batchTriggerRequestSchema,
+  debounceSchema,
+  identifierSchema,
+  triggerOptionsSchema,
+  triggerRequestSchema,
+  type BatchTriggerRequest,
+  type TriggerOptions,
+  type TriggerOptionsInput,
+  type TriggerRequest,
+} from "./trigger.ts";
+export {
+  attemptResultSchema,
+  completeAttemptRequestSchema,
+  dequeueRequestSchema,
+  dequeueResponseSchema,
+  dequeuedRunSchema,
+  heartbeatResponseSchema,
+  registerWorkerRequestSchema,
+  registerWorkerResponseSchema,
+  retryPolicySchema,
+  serializedErrorSchema,
+  snapshotReportSchema,
+  startAttemptResponseSchema,
+  taskManifestSchema,
+  type AttemptResult,
+  type DequeuedRun,
+  type RetryPolicy,
+  type TaskManifest,
+} from "./workerProtocol.ts";

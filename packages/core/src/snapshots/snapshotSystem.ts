@@ -1,0 +1,149 @@
+import type { ExecutionSnapshot, PrismaClient } from "@runengine/database";
+import type { Logger } from "pino";
+import { NotFoundError } from "../errors/runEngineError.ts";
+import type { RunLocker } from "../locking/runLocker.ts";
+import { logEvent, runLogger } from "../logging/logger.ts";
+import { assertTransition } from "../state-machine/transitions.ts";
+import { applyMutations, recordRefusal, snapshotCreateData } from "./applyMutations.ts";
+import { planMutation } from "./planMutation.ts";
+import type { CreateRunData, InitialSnapshot, RunState, SnapshotChange } from "./types.ts";
+
+export interface SnapshotSystemOptions {
+  prisma: PrismaClient;
+  locker: RunLocker;
+  logger: Logger;
+}
+
+export interface MutateOptions {
+  /**
+   * Side effects of the change (Redis: enqueue, ack, heartbeat deadlines...), run after the
+   * transaction committed and while the run lock is still held, so no other operation on the run
+   * sees the new snapshot before its side effects exist. `signal` fires if the lock was lost.
+   * An error here reaches the caller; the committed change stays.
+   */
+  afterCommit?: (state: RunState, signal: AbortSignal) => Promise<void>;
+}
+
+export interface HistoryOptions {
+  /** include refused changes (isValid = false), which are never part of the run's state */
+  includeInvalid?: boolean;
+}
+
+/**
+ * The single way a run changes. Every later system (enqueue, dequeue, attempts, retries,
+ * waitpoints, cancel...) decides what the next state is and calls `mutate`, which locks the run,
+ * reads its newest snapshot, checks the transition table, and writes the run and a new snapshot in
+ * one transaction.
+ */
+export class SnapshotSystem {
+  private readonly prisma: PrismaClient;
+  private readonly locker: RunLocker;
+  private readonly logger: Logger;
+
+  constructor({ prisma, locker, logger }: SnapshotSystemOptions) {
+    this.prisma = prisma;
+    this.locker = locker;
+    this.logger = logger;
+  }
+
+  /**
+   * Creates a run and its first snapshot in one transaction. No lock: until this commits, no other
+   * operation can know the run. Throws InvalidTransitionError (nothing written) when the initial
+   * status is not one a run may start in.
+   */
+  async createRun(data: CreateRunData, initial: InitialSnapshot): Promise<RunState> {
+    assertTransition(data.id ?? "(new run)", null, initial.executionStatus, initial.runStatus);
+    const state = await this.prisma.$transaction(async (tx) => {
+      const run = await tx.taskRun.create({ data: { ...data, status: initial.runStatus } });
+      const snapshot = await tx.executionSnapshot.create({
+        data: snapshotCreateData({
+          runId: run.id,
+          environmentId: run.environmentId,
+          executionStatus: initial.executionStatus,
+          runStatus: initial.runStatus,
+          description: initial.description,
+          isValid: true,
+          error: null,
+          attemptNumber: initial.attemptNumber ?? null,
+          workerId: null,
+          checkpointId: null,
+          previousSnapshotId: null,
+          completedWaitpointIds: [],
+        }),
+      });
+      return { run, snapshot };
+    });
+    logEvent(runLogger(this.logger, { runId: state.run.id, snapshotId: state.snapshot.id }), "info", "run:created", {
+      snapshotId: state.snapshot.id,
+      executionStatus: state.snapshot.executionStatus,
+      runStatus: state.snapshot.runStatus,
+    });
+    return state;
+  }
+
+  /**
+   * Moves run `runId` to a new state under its lock (reentrant: callers already holding it, to read
+   * and decide first, do not wait). Throws, writing nothing to the run:
+   * - NotFoundError when the run does not exist;
+   * - StaleSnapshotError when `change.expectedSnapshotId` is not the newest valid snapshot (no row
+   *   is written at all);
+   * - InvalidTransitionError when the table refuses the change (an invalid snapshot is recorded);
+   * - LockAcquisitionTimeoutError when the run stayed locked by another operation.
+   */
+  async mutate(runId: string, change: SnapshotChange, options: MutateOptions = {}): Promise<RunState> {
+    return this.locker.lock(runId, async (signal) => {
+      const latest = await this.latestSnapshot(runId);
+      if (latest === null) throw new NotFoundError("TaskRun", runId);
+      const log = runLogger(this.logger, { runId, snapshotId: latest.id, ...attemptOf(latest) });
+      const planned = planMutation(latest, change);
+
+      if (planned.kind === "stale") {
+        logEvent(log, "debug", "snapshot:rejected", {
+          expectedSnapshotId: planned.error.expectedSnapshotId,
+          latestSnapshotId: planned.error.latestSnapshotId,
+        });
+        throw planned.error;
+      }
+      if (planned.kind === "refused") {
+        const invalid = await recordRefusal(this.prisma, planned.record);
+        logEvent(log, "warn", "transition:refused", {
+          invalidSnapshotId: invalid.id,
+          from: latest.executionStatus,
+          to: change.executionStatus,
+          runStatus: change.runStatus,
+          reason: planned.error.message,
+        });
+        throw planned.error;
+      }
+
+      const [state] = await applyMutations(this.prisma, [planned.plan]);
+      if (state === undefined) throw new Error(`applyMutations returned nothing for run ${runId}`);
+      logEvent(log, "info", "run:mutated", {
+        snapshotId: state.snapshot.id,
+        from: latest.executionStatus,
+        to: state.snapshot.executionStatus,
+        runStatus: state.snapshot.runStatus,
+        description: state.snapshot.description,
+      });
+      await options.afterCommit?.(state, signal);
+      return state;
+    });
+  }
+
+  /** The run's state: its newest valid snapshot (by sequence), or null when the run does not exist. */
+  async latestSnapshot(runId: string): Promise<ExecutionSnapshot | null> {
+    return this.prisma.executionSnapshot.findFirst({ where: { runId, isValid: true }, orderBy: { sequence: "desc" } });
+  }
+
+  /** The run's snapshots, oldest first. */
+  async history(runId: string, { includeInvalid = false }: HistoryOptions = {}): Promise<ExecutionSnapshot[]> {
+    return this.prisma.executionSnapshot.findMany({
+      where: includeInvalid ? { runId } : { runId, isValid: true },
+      orderBy: { sequence: "asc" },
+    });
+  }
+}
+
+function attemptOf(snapshot: ExecutionSnapshot): { attempt?: number } {
+  return snapshot.attemptNumber === null ? {} : { attempt: snapshot.attemptNumber };
+}

@@ -1,0 +1,84 @@
+import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
+import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
+import type { AttemptResult } from "../schemas/workerProtocol.ts";
+import type { EngineResources } from "./resources.ts";
+
+export interface WorkerReport {
+  workerId: string;
+  snapshotId: string;
+}
+
+export type HeartbeatAction = { action: "continue" | "cancel" | "stale"; snapshotId: string };
+
+/**
+ * What a worker says about a run it holds: the attempt started, it is alive, it ended. The
+ * snapshot id in every report is a fencing token: a worker that lost the run (it froze past its
+ * heartbeat deadline and the run was retried elsewhere) is refused.
+ */
+export class AttemptSystem {
+  constructor(private readonly resources: EngineResources) {}
+
+  /** PENDING_EXECUTING → EXECUTING, attempt number + 1. StaleSnapshotError when the run moved on. */
+  async start(runId: string, report: WorkerReport): Promise<{ snapshotId: string; attemptNumber: number }> {
+    const { prisma, snapshots, runQueue, locker } = this.resources;
+    return locker.lock(runId, async () => {
+      const run = await prisma.taskRun.findUnique({ where: { id: runId }, select: { attemptNumber: true, startedAt: true } });
+      if (!run) throw new NotFoundError("TaskRun", runId);
+      const attemptNumber = run.attemptNumber + 1;
+      const state = await snapshots.mutate(
+        runId,
+        {
+          expectedSnapshotId: report.snapshotId,
+          executionStatus: "EXECUTING",
+          runStatus: "EXECUTING",
+          description: `Attempt ${attemptNumber} started on worker ${report.workerId}`,
+          attemptNumber,
+          workerId: report.workerId,
+          runUpdate: { attemptNumber, startedAt: run.startedAt ?? new Date() },
+        },
+        {
+          afterCommit: async (next) => {
+            await trackHeartbeat(this.resources, next);
+            await runQueue.extend(runId);
+          },
+        },
+      );
+      return { snapshotId: state.snapshot.id, attemptNumber };
+    });
+  }
+
+  /**
+   * Pushes the heartbeat deadline of the reported snapshot (and the queue's visibility deadline).
+   * No lock and no database write on the happy path: a heartbeat is one Redis command when the
+   * worker is current. Otherwise the answer tells the worker to abort (cancel) or drop the run.
+   */
+  async heartbeat(runId: string, report: WorkerReport): Promise<HeartbeatAction> {
+    const { heartbeats, runQueue, snapshots, settings } = this.resources;
+    if (await heartbeats.beat(runId, report.snapshotId, Date.now() + settings.heartbeatTimeouts.executingMs)) {
+      await runQueue.extend(runId);
+      return { action: "continue", snapshotId: report.snapshotId };
+    }
+    const latest = await snapshots.latestSnapshot(runId);
+    if (!latest) throw new NotFoundError("TaskRun", runId);
+    if (latest.executionStatus === "PENDING_CANCEL" && latest.workerId === report.workerId) {
+      return { action: "cancel", snapshotId: latest.id };
+    }
+    return { action: "stale", snapshotId: latest.id };
+  }
+
+  /**
+   * Accepts an attempt's result and hands it to the finalizer as a job (one job per snapshot: a
+   * duplicate report is absorbed). Refused with StaleSnapshotError unless the reported snapshot is
+   * the newest, or the run was cancelled while this worker ran it (the report ends the cancel).
+   */
+  async report(runId: string, report: WorkerReport & { result: AttemptResult }): Promise<void> {
+    const latest = await this.resources.snapshots.latestSnapshot(runId);
+    if (!latest) throw new NotFoundError("TaskRun", runId);
+    const current = latest.id === report.snapshotId;
+    const endsCancel = latest.executionStatus === "PENDING_CANCEL" && latest.workerId === report.workerId;
+    if (!current && !endsCancel) {
+      throw new StaleSnapshotError({ runId, expectedSnapshotId: report.snapshotId, latestSnapshotId: latest.id });
+    }
+    await this.resources.jobs.enqueue("attemptResult", { runId, ...report }, { jobId: `attempt-${runId}-${report.snapshotId}` });
+  }
+}

@@ -1,0 +1,176 @@
+import { Prisma, type ExecutionSnapshot, type TaskRun, type TaskRunStatus } from "@runengine/database";
+import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
+import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
+import type { JobPayload } from "../jobs/catalog.ts";
+import { nextRetryDelayMs } from "../retrying/backoff.ts";
+import { retryPolicySchema, type RetryPolicy } from "../schemas/workerProtocol.ts";
+import { runStatusFromError, type TaskRunErrorCode } from "../state-machine/runStatusFromError.ts";
+import { isExecuting } from "../state-machine/statuses.ts";
+import type { RunState } from "../snapshots/types.ts";
+import type { EngineResources } from "./resources.ts";
+
+/** The policy of a run whose deployment declared none (or which never reached a worker). */
+const fallbackRetryPolicy: RetryPolicy = { maxAttempts: 3, factor: 2, minTimeoutInMs: 1_000, maxTimeoutInMs: 60_000, randomize: true };
+
+export interface RunError {
+  name: string;
+  message: string;
+  stack?: string;
+  code: TaskRunErrorCode;
+}
+
+/**
+ * Ends attempts: success, failure with retry or a final status, stalls, and the last step of a
+ * cancel. Every final state acks the run queue exactly once (in the same locked operation that
+ * writes FINISHED), which releases the run's concurrency slot.
+ */
+export class FinalizeSystem {
+  constructor(private readonly resources: EngineResources) {}
+
+  /** The finalizer's handler for a worker's report (job `attemptResult`). */
+  async applyAttemptResult({ runId, snapshotId, workerId, result }: JobPayload<"attemptResult">): Promise<void> {
+    await this.resources.locker.lock(runId, async () => {
+      const latest = await this.resources.snapshots.latestSnapshot(runId);
+      if (!latest) return;
+      if (latest.executionStatus === "PENDING_CANCEL" && latest.workerId === workerId) {
+        await this.finish(latest, "CANCELED", "Cancelled; the worker stopped the attempt");
+        return;
+      }
+      if (latest.id !== snapshotId || !isExecuting(latest.executionStatus)) {
+        this.resources.logger.debug({ event: "snapshot:rejected", runId, snapshotId, latestSnapshotId: latest.id }, "stale attempt result ignored");
+        return;
+      }
+      if (result.ok) {
+        await this.finish(latest, "COMPLETED_SUCCESSFULLY", `Attempt ${latest.attemptNumber} succeeded`, {
+          output: result.output === undefined ? Prisma.JsonNull : (result.output as Prisma.InputJsonValue),
+          error: Prisma.JsonNull,
+        });
+        return;
+      }
+      const code: TaskRunErrorCode =
+        result.reason === "MAX_DURATION_EXCEEDED" ? "MAX_DURATION_EXCEEDED" : result.reason === "CANCELLED" ? "TASK_RUN_CANCELLED" : "TASK_RUN_ERROR";
+      const error: RunError = { ...result.error, code };
+      if (result.reason === "WORKER_SHUTDOWN") {
+        await this.retry(latest, error, 0, `Attempt ${latest.attemptNumber} handed back by a stopping worker; queued again`);
+        return;
+      }
+      const retryable = code === "TASK_RUN_ERROR" && result.error.retryable;
+      await this.failAttempt(latest, error, retryable);
+    });
+  }
+
+  /** An executing attempt missed its heartbeat deadline (job `attemptStalled`). */
+  async applyAttemptStalled({ runId, snapshotId }: JobPayload<"attemptStalled">): Promise<void> {
+    await this.resources.locker.lock(runId, async () => {
+      const latest = await this.resources.snapshots.latestSnapshot(runId);
+      if (latest?.id !== snapshotId || !isExecuting(latest.executionStatus)) return;
+      const error: RunError = {
+        name: "HeartbeatTimeout",
+        message: `Attempt ${latest.attemptNumber} stopped sending heartbeats (worker ${latest.workerId ?? "unknown"})`,
+        code: "HEARTBEAT_TIMEOUT",
+      };
+      await this.failAttempt(latest, error, true);
+    });
+  }
+
+  /** A cancel the worker never confirmed (job `finishCancel`). */
+  async applyFinishCancel({ runId, snapshotId, reason }: JobPayload<"finishCancel">): Promise<void> {
+    await this.resources.locker.lock(runId, async () => {
+      const latest = await this.resources.snapshots.latestSnapshot(runId);
+      if (latest?.id !== snapshotId || latest.executionStatus !== "PENDING_CANCEL") return;
+      await this.finish(latest, "CANCELED", reason);
+    });
+  }
+
+  /** A dequeued run whose worker never started it goes back to its queue (heartbeat monitor). */
+  async requeueUnstarted(runId: string, snapshotId: string): Promise<void> {
+    await this.resources.locker.lock(runId, async () => {
+      const latest = await this.resources.snapshots.latestSnapshot(runId);
+      if (latest?.id !== snapshotId || latest.executionStatus !== "PENDING_EXECUTING") return;
+      await this.resources.snapshots.mutate(
+        runId,
+        {
+          expectedSnapshotId: latest.id,
+          executionStatus: "QUEUED",
+          runStatus: "PENDING",
+          description: `Worker ${latest.workerId ?? "unknown"} did not start the attempt in time; queued again`,
+          workerId: null,
+        },
+        { afterCommit: (state) => this.requeue(state, Date.now()) },
+      );
+    });
+  }
+
+  private async failAttempt(latest: ExecutionSnapshot, error: RunError, retryable: boolean): Promise<void> {
+    const run = await this.resources.prisma.taskRun.findUniqueOrThrow({ where: { id: latest.runId } });
+    const failedAttempt = latest.attemptNumber ?? run.attemptNumber;
+    const delay = retryable ? nextRetryDelayMs(await this.retryPolicy(run), failedAttempt) : undefined;
+    if (delay !== undefined) {
+      await this.retry(latest, error, delay, `Attempt ${failedAttempt} failed (${error.name}: ${error.message}); retrying in ${delay} ms`);
+      return;
+    }
+    const status = runStatusFromError(error.code);
+    await this.finish(latest, status, `Attempt ${failedAttempt} failed (${error.name}: ${error.message}); run ${status}`, {
+      error: error as unknown as Prisma.InputJsonValue,
+    });
+  }
+
+  private async retry(latest: ExecutionSnapshot, error: RunError, delayMs: number, description: string): Promise<void> {
+    await this.resources.snapshots.mutate(
+      latest.runId,
+      {
+        expectedSnapshotId: latest.id,
+        executionStatus: "QUEUED",
+        runStatus: "RETRYING_AFTER_FAILURE",
+        description,
+        workerId: null,
+        runUpdate: { error: error as unknown as Prisma.InputJsonValue },
+      },
+      { afterCommit: (state) => this.requeue(state, Date.now() + delayMs) },
+    );
+  }
+
+  /** Back to the queue, releasing the slot until the run is dequeued again at `retryAt`. */
+  private async requeue(state: RunState, retryAt: number): Promise<void> {
+    await trackHeartbeat(this.resources, state);
+    await this.resources.runQueue.nack(state.run.id, { retryAt });
+    await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
+  }
+
+  private async finish(
+    latest: ExecutionSnapshot,
+    status: TaskRunStatus,
+    description: string,
+    runUpdate: Prisma.TaskRunUncheckedUpdateInput = {},
+  ): Promise<void> {
+    await this.resources.snapshots.mutate(
+      latest.runId,
+      {
+        expectedSnapshotId: latest.id,
+        executionStatus: "FINISHED",
+        runStatus: status,
+        description,
+        runUpdate: { ...runUpdate, completedAt: new Date() },
+      },
+      {
+        afterCommit: async (state) => {
+          await trackHeartbeat(this.resources, state);
+          await this.resources.runQueue.ack(state.run.id);
+          await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
+        },
+      },
+    );
+  }
+
+  private async retryPolicy(run: TaskRun): Promise<RetryPolicy> {
+    const task = run.lockedToDeploymentId
+      ? await this.resources.prisma.backgroundTask.findUnique({
+          where: { deploymentId_taskIdentifier: { deploymentId: run.lockedToDeploymentId, taskIdentifier: run.taskIdentifier } },
+          select: { retryConfig: true },
+        })
+      : null;
+    const declared = retryPolicySchema.safeParse(task?.retryConfig);
+    const policy = declared.success ? declared.data : fallbackRetryPolicy;
+    return run.maxAttempts === null ? policy : { ...policy, maxAttempts: run.maxAttempts };
+  }
+}

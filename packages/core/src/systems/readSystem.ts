@@ -1,0 +1,48 @@
+import type { ExecutionSnapshot, Prisma, TaskRun, TaskRunStatus } from "@runengine/database";
+import { NotFoundError } from "../errors/runEngineError.ts";
+import type { EngineResources } from "./resources.ts";
+
+export interface ListRunsQuery {
+  status?: TaskRunStatus;
+  taskId?: string;
+  /** the id of the last run of the previous page */
+  cursor?: string;
+  limit: number;
+}
+
+/**
+ * Reads of runs, always scoped to one environment: a run of another environment is reported as
+ * not found, never as forbidden, so ids do not leak across tenants.
+ */
+export class ReadSystem {
+  constructor(private readonly resources: EngineResources) {}
+
+  async run(environmentId: string, runId: string): Promise<TaskRun> {
+    const run = await this.resources.prisma.taskRun.findFirst({ where: { id: runId, environmentId } });
+    if (!run) throw new NotFoundError("TaskRun", runId);
+    return run;
+  }
+
+  /** Newest first; `nextCursor` is set when there may be more. */
+  async list(environmentId: string, query: ListRunsQuery): Promise<{ runs: TaskRun[]; nextCursor: string | null }> {
+    const where: Prisma.TaskRunWhereInput = {
+      environmentId,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.taskId ? { taskIdentifier: query.taskId } : {}),
+    };
+    const runs = await this.resources.prisma.taskRun.findMany({
+      where,
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: query.limit + 1,
+      ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
+    });
+    const hasMore = runs.length > query.limit;
+    const page = hasMore ? runs.slice(0, query.limit) : runs;
+    return { runs: page, nextCursor: hasMore ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  async history(environmentId: string, runId: string): Promise<ExecutionSnapshot[]> {
+    await this.run(environmentId, runId);
+    return this.resources.snapshots.history(runId);
+  }
+}

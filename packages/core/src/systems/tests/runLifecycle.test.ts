@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { NotFoundError, StaleSnapshotError } from "../../errors/runEngineError.ts";
+import { startEngine, type EngineFixture } from "./engineFixture.ts";
+
+let f: EngineFixture;
+let workerId: string;
+beforeAll(async () => {
+  f = await startEngine("run_lifecycle");
+  ({ workerId } = await f.registerWorker());
+});
+afterAll(async () => {
+  await f.close();
+});
+
+const engine = () => f.handle.engine;
+const runOf = (id: string) => f.db.prisma.taskRun.findUniqueOrThrow({ where: { id } });
+const historyOf = async (id: string) => (await engine().reads.history(f.environment.id, id)).map((s) => `${s.executionStatus}/${s.runStatus}`);
+const waitForStatus = (id: string, status: string) => expect.poll(async () => (await runOf(id)).status, { timeout: 10_000 }).toBe(status);
+
+async function dequeueOne() {
+  const [run] = await engine().dequeueForWorker({ workerId, maxRuns: 1 });
+  if (!run) throw new Error("nothing dequeued");
+  return run;
+}
+
+describe("a run from trigger to final state", () => {
+  test("success: QUEUED → PENDING_EXECUTING → EXECUTING → FINISHED, output stored, slot released", async () => {
+    const { id, isCached } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: { name: "Ada" } });
+    expect(isCached).toBe(false);
+    const dequeued = await dequeueOne();
+    expect(dequeued).toMatchObject({ runId: id, taskId: "hello", payload: { name: "Ada" }, attemptNumber: 1, queue: "hello" });
+
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    expect(started.attemptNumber).toBe(1);
+    expect(await engine().heartbeat(f.environment.id, id, { workerId, snapshotId: started.snapshotId })).toEqual({ action: "continue", snapshotId: started.snapshotId });
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: { ok: true, output: { greeting: "hi Ada" } } });
+
+    await waitForStatus(id, "COMPLETED_SUCCESSFULLY");
+    const run = await runOf(id);
+    expect(run.output).toEqual({ greeting: "hi Ada" });
+    expect(run.attemptNumber).toBe(1);
+    expect(run.startedAt).not.toBeNull();
+    expect(run.completedAt).not.toBeNull();
+    expect(await historyOf(id)).toEqual([
+      "QUEUED/PENDING",
+      "PENDING_EXECUTING/DEQUEUED",
+      "EXECUTING/EXECUTING",
+      "FINISHED/COMPLETED_SUCCESSFULLY",
+    ]);
+    expect(await f.handle.engine.resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ queued: 0, inFlight: 0 });
+    expect(await f.handle.engine.resources.heartbeats.size()).toBe(0);
+  });
+
+  test("a failed attempt retries after its backoff and succeeds on attempt 2", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const first = await dequeueOne();
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: first.snapshotId });
+    const failedAt = Date.now();
+    await engine().reportAttemptResult(f.environment.id, id, {
+      workerId,
+      snapshotId: started.snapshotId,
+      result: { ok: false, error: { name: "Error", message: "flaky", retryable: true }, reason: "TASK_ERROR" },
+    });
+    await waitForStatus(id, "RETRYING_AFTER_FAILURE");
+    expect(await engine().dequeueForWorker({ workerId, maxRuns: 1 })).toEqual([]);
+
+    await expect.poll(async () => (await engine().dequeueForWorker({ workerId, maxRuns: 1 })).length, { timeout: 5_000, interval: 20 }).toBe(1);
+    expect(Date.now() - failedAt).toBeGreaterThanOrEqual(300);
+    const latest = await engine().resources.snapshots.latestSnapshot(id);
+    expect(latest?.executionStatus).toBe("PENDING_EXECUTING");
+    const second = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: latest!.id });
+    expect(second.attemptNumber).toBe(2);
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: second.snapshotId, result: { ok: true, output: "ok" } });
+    await waitForStatus(id, "COMPLETED_SUCCESSFULLY");
+    expect((await runOf(id)).attemptNumber).toBe(2);
+  });
+
+  test("a non-retryable error ends the run at once with COMPLETED_WITH_ERRORS", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const dequeued = await dequeueOne();
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    await engine().reportAttemptResult(f.environment.id, id, {
+      workerId,
+      snapshotId: started.snapshotId,
+      result: { ok: false, error: { name: "AbortTaskRunError", message: "bad input", retryable: false }, reason: "TASK_ERROR" },
+    });
+    await waitForStatus(id, "COMPLETED_WITH_ERRORS");
+    expect((await runOf(id)).error).toMatchObject({ name: "AbortTaskRunError", message: "bad input", code: "TASK_RUN_ERROR" });
+  });
+
+  test("a task no deployment declares is refused and nothing is written", async () => {
+    const before = await f.db.prisma.taskRun.count();
+    await expect(engine().trigger({ environment: f.environment, taskId: "no-such-task", payload: 1 })).rejects.toBeInstanceOf(NotFoundError);
+    expect(await f.db.prisma.taskRun.count()).toBe(before);
+  });
+
+  test("a report or a start with a stale snapshot id is refused and changes nothing", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const dequeued = await dequeueOne();
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    await expect(engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId })).rejects.toBeInstanceOf(StaleSnapshotError);
+    await expect(
+      engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId, result: { ok: true, output: 1 } }),
+    ).rejects.toBeInstanceOf(StaleSnapshotError);
+    expect(await engine().heartbeat(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId })).toEqual({ action: "stale", snapshotId: started.snapshotId });
+    expect((await runOf(id)).status).toBe("EXECUTING");
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: { ok: true, output: 1 } });
+    await waitForStatus(id, "COMPLETED_SUCCESSFULLY");
+  });
+
+  test("another environment can neither read nor drive the run, nor use the worker", async () => {
+    const { environment: other } = await engine().createEnvironment({ name: "other" });
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const dequeued = await dequeueOne();
+    const report = { workerId, snapshotId: dequeued.snapshotId };
+    await expect(engine().reads.run(other.id, id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(engine().reads.history(other.id, id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(engine().cancel(other.id, id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(engine().startAttempt(other.id, id, report)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(engine().heartbeat(other.id, id, report)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(engine().reportAttemptResult(other.id, id, { ...report, result: { ok: true, output: 1 } })).rejects.toBeInstanceOf(NotFoundError);
+    expect(await historyOf(id)).toEqual(["QUEUED/PENDING", "PENDING_EXECUTING/DEQUEUED"]);
+    const started = await engine().startAttempt(f.environment.id, id, report);
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: { ok: true, output: 1 } });
+    await waitForStatus(id, "COMPLETED_SUCCESSFULLY");
+  });
+
+  test("20 concurrent triggers with one idempotency key make one run", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        engine().trigger({ environment: f.environment, taskId: "hello", payload: 1, options: { idempotencyKey: "same-key" } }),
+      ),
+    );
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect(results.filter((r) => !r.isCached)).toHaveLength(1);
+    expect(await f.db.prisma.taskRun.count({ where: { idempotencyKey: "same-key" } })).toBe(1);
+    await engine().cancel(f.environment.id, results[0]!.id);
+  });
+});
+
+describe("cancellation", () => {
+  test("a queued run is cancelled at once and leaves the queue", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    expect(await engine().cancel(f.environment.id, id)).toBe("CANCELED");
+    expect(await historyOf(id)).toEqual(["QUEUED/PENDING", "FINISHED/CANCELED"]);
+    expect(await engine().dequeueForWorker({ workerId, maxRuns: 5 })).toEqual([]);
+    expect(await engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ queued: 0, inFlight: 0 });
+  });
+
+  test("an executing run: PENDING_CANCEL, the worker's heartbeat says cancel, its report finishes it", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const dequeued = await dequeueOne();
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    expect(await engine().cancel(f.environment.id, id)).toBe("CANCELED");
+    const beat = await engine().heartbeat(f.environment.id, id, { workerId, snapshotId: started.snapshotId });
+    expect(beat.action).toBe("cancel");
+    await engine().reportAttemptResult(f.environment.id, id, {
+      workerId,
+      snapshotId: started.snapshotId,
+      result: { ok: false, error: { name: "AbortError", message: "aborted", retryable: true }, reason: "CANCELLED" },
+    });
+    await expect.poll(() => historyOf(id), { timeout: 10_000 }).toEqual([
+      "QUEUED/PENDING",
+      "PENDING_EXECUTING/DEQUEUED",
+      "EXECUTING/EXECUTING",
+      "PENDING_CANCEL/CANCELED",
+      "FINISHED/CANCELED",
+    ]);
+    expect(await engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
+  });
+});

@@ -1,0 +1,137 @@
+import type { BackgroundTask } from "@runengine/database";
+import type { z } from "zod";
+import type { AuthenticatedEnvironment } from "../environments/apiKeys.ts";
+import { NotFoundError } from "../errors/runEngineError.ts";
+import type { registerWorkerRequestSchema } from "../schemas/workerProtocol.ts";
+import type { EngineResources } from "./resources.ts";
+
+export type RegisterWorkerRequest = z.output<typeof registerWorkerRequestSchema>;
+
+/** A registered worker process and the tasks of the deployment it runs. */
+export interface WorkerContext {
+  workerId: string;
+  environmentId: string;
+  organizationId: string;
+  deploymentId: string;
+  tasks: ReadonlyMap<string, BackgroundTask>;
+}
+
+/** A worker that has not polled for this long no longer counts as able to run its tasks. */
+const liveWorkerWindowMs = 60_000;
+
+/**
+ * Worker processes and their deployments. A deployment (environment + version) is immutable: the
+ * tasks it declares are recorded once, and runs that started on it resume only on it.
+ */
+export class WorkerSystem {
+  /** worker contexts never change after registration, so every dispatcher may cache them */
+  private readonly contexts = new Map<string, Promise<WorkerContext>>();
+  private readonly lastTouched = new Map<string, number>();
+
+  constructor(
+    private readonly resources: EngineResources,
+    private readonly onTasksDeployed: (environment: AuthenticatedEnvironment, taskIds: string[]) => Promise<void>,
+  ) {}
+
+  async register(environment: AuthenticatedEnvironment, request: RegisterWorkerRequest): Promise<{ workerId: string; deploymentId: string }> {
+    const { prisma, runQueue } = this.resources;
+    const deployment = await prisma.workerDeployment.upsert({
+      where: { environmentId_version: { environmentId: environment.id, version: request.version } },
+      create: { environmentId: environment.id, version: request.version },
+      update: {},
+    });
+    await prisma.backgroundTask.createMany({
+      data: request.tasks.map((task) => ({
+        deploymentId: deployment.id,
+        taskIdentifier: task.id,
+        queueName: task.queue.name,
+        retryConfig: task.retry,
+        maxDurationSeconds: task.maxDurationSeconds === undefined ? null : Math.ceil(task.maxDurationSeconds),
+      })),
+      skipDuplicates: true,
+    });
+    for (const task of request.tasks) {
+      const limit = task.queue.concurrencyLimit ?? null;
+      await prisma.taskQueue.upsert({
+        where: { environmentId_name: { environmentId: environment.id, name: task.queue.name } },
+        create: { environmentId: environment.id, name: task.queue.name, concurrencyLimit: limit },
+        update: { concurrencyLimit: limit },
+      });
+      await runQueue.setConcurrencyLimit({ envId: environment.id, queue: task.queue.name, limit });
+    }
+    const worker = await prisma.workerInstance.create({
+      data: { environmentId: environment.id, deploymentId: deployment.id, name: request.name, concurrency: request.concurrency },
+    });
+    this.resources.logger.info(
+      { event: "worker:registered", workerId: worker.id, deploymentId: deployment.id, version: request.version, tasks: request.tasks.length },
+      "worker registered",
+    );
+    await this.onTasksDeployed(environment, request.tasks.map((t) => t.id));
+    return { workerId: worker.id, deploymentId: deployment.id };
+  }
+
+  /** The worker's context; NotFoundError for an unknown worker id. */
+  context(workerId: string): Promise<WorkerContext> {
+    let context = this.contexts.get(workerId);
+    if (!context) {
+      context = this.load(workerId);
+      this.contexts.set(workerId, context);
+      context.catch(() => this.contexts.delete(workerId));
+    }
+    return context;
+  }
+
+  private async load(workerId: string): Promise<WorkerContext> {
+    const worker = await this.resources.prisma.workerInstance.findUnique({
+      where: { id: workerId },
+      include: { deployment: { include: { tasks: true } }, environment: { select: { organizationId: true } } },
+    });
+    if (!worker) throw new NotFoundError("WorkerInstance", workerId);
+    return {
+      workerId,
+      environmentId: worker.environmentId,
+      organizationId: worker.environment.organizationId,
+      deploymentId: worker.deploymentId,
+      tasks: new Map(worker.deployment.tasks.map((task) => [task.taskIdentifier, task])),
+    };
+  }
+
+  /** Marks the worker stopped (graceful shutdown); its unfinished runs are the monitor's to recover. */
+  async deregister(workerId: string): Promise<void> {
+    await this.resources.prisma.workerInstance.updateMany({ where: { id: workerId }, data: { stoppedAt: new Date() } });
+    this.contexts.delete(workerId);
+  }
+
+  /** Is a worker that runs this task (of `deploymentId`, if given) registered, not stopped, and polling? */
+  async hasLiveWorker(environmentId: string, taskId: string, deploymentId?: string): Promise<boolean> {
+    const worker = await this.resources.prisma.workerInstance.findFirst({
+      where: {
+        environmentId,
+        stoppedAt: null,
+        lastSeenAt: { gte: new Date(Date.now() - liveWorkerWindowMs) },
+        ...(deploymentId ? { deploymentId } : {}),
+        deployment: { tasks: { some: { taskIdentifier: taskId } } },
+      },
+      select: { id: true },
+    });
+    return worker !== null;
+  }
+
+  /** Records that the worker is polling; written at most once per interval per worker. */
+  async touch(workerId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.lastTouched.get(workerId) ?? 0) < liveWorkerWindowMs / 4) return;
+    this.lastTouched.set(workerId, now);
+    await this.resources.prisma.workerInstance.updateMany({ where: { id: workerId }, data: { lastSeenAt: new Date(now) } });
+  }
+
+  /** The queue the newest deployment declares for the task, if any deployment has it. */
+  async declaredQueue(environmentId: string, taskId: string): Promise<string | undefined> {
+    const task = await this.resources.prisma.backgroundTask.findFirst({
+      where: { taskIdentifier: taskId, deployment: { environmentId } },
+      orderBy: { createdAt: "desc" },
+      select: { queueName: true },
+    });
+    return task?.queueName;
+  }
+}
