@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { testRedisUrl } from "./testRedis.ts";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+/** Each process's output goes to a file here, kept for reading after a failed run. */
+export const processLogDir = join(repoRoot, "test-artifacts", "logs");
+
+export type Role = "api" | "dispatcher" | "finalizer" | "heartbeat-monitor";
+export const roles: readonly Role[] = ["api", "dispatcher", "finalizer", "heartbeat-monitor"];
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  /** resolves with the exit code (or the signal) */
+  exited: Promise<number | NodeJS.Signals>;
+  output(): string;
+}
+
+/** Starts `node --import tsx <script> ...args` with output captured to memory and a log file. */
+export function startNodeProcess(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
+  mkdirSync(processLogDir, { recursive: true });
+  const log = createWriteStream(join(processLogDir, `${name}.log`), { flags: "a" });
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const capture = (chunk: Buffer) => {
+    output += chunk.toString();
+    log.write(chunk);
+  };
+  child.stdout?.on("data", capture);
+  child.stderr?.on("data", capture);
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => {
+    child.once("exit", (code, signal) => {
+      log.end();
+      resolve(code ?? signal ?? 0);
+    });
+  });
+  return { name, child, exited, output: () => output };
+}
+
+export interface EngineProcessesOptions {
+  /** a label for log file names */
+  label: string;
+  databaseUrl: string;
+  keyPrefix: string;
+  /** replicas per role (default 1 each) */
+  replicas?: Partial<Record<Role, number>>;
+  /** extra environment for every role */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface EngineProcesses {
+  apiUrl: string;
+  adminToken: string;
+  processes: Map<string, ManagedProcess>;
+  /** starts (again) one replica of a role under its name, e.g. "finalizer-0" */
+  start(name: string): Promise<ManagedProcess>;
+  kill(name: string, signal: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts every role of the engine as its own process, as a user's deployment would. */
+export async function startEngineProcesses(options: EngineProcessesOptions): Promise<EngineProcesses> {
+  const apiPort = await freePort();
+  const adminToken = `admin-${Math.random().toString(36).slice(2)}`;
+  const baseEnv: NodeJS.ProcessEnv = {
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: testRedisUrl,
+    REDIS_KEY_PREFIX: options.keyPrefix,
+    ADMIN_TOKEN: adminToken,
+    API_PORT: String(apiPort),
+    API_HOST: "127.0.0.1",
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "info",
+    DISPATCHER_HEALTH_PORT: "0",
+    FINALIZER_HEALTH_PORT: "0",
+    HEARTBEAT_MONITOR_HEALTH_PORT: "0",
+    ...options.env,
+  };
+  const processes = new Map<string, ManagedProcess>();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+  const start = async (name: string) => {
+    const role = roles.find((r) => name.startsWith(`${r}-`));
+    if (!role) throw new Error(`no role in process name ${name}`);
+    // Every api replica but the first needs its own port; only the first is the one tests call.
+    const env = role === "api" && name !== "api-0" ? { ...baseEnv, API_PORT: String(await freePort()) } : baseEnv;
+    const started = startNodeProcess(`${options.label}-${name}`, join(repoRoot, "apps", role, "src", "main.ts"), [], env);
+    processes.set(name, started);
+    if (role === "api") await waitForHealthy(`http://127.0.0.1:${env.API_PORT}`, started);
+    return started;
+  };
+
+  for (const role of roles) {
+    for (let i = 0; i < (options.replicas?.[role] ?? 1); i++) await start(`${role}-${i}`);
+  }
+
+  return {
+    apiUrl,
+    adminToken,
+    processes,
+    start,
+    async kill(name, signal) {
+      const target = processes.get(name);
+      if (!target || target.child.exitCode !== null) return;
+      target.child.kill(signal);
+      await target.exited;
+    },
+    async stop() {
+      await Promise.all(
+        [...processes.values()].map(async (p) => {
+          if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+          p.child.kill("SIGTERM");
+          const timer = setTimeout(() => p.child.kill("SIGKILL"), 20_000);
+          await p.exited;
+          clearTimeout(timer);
+        }),
+      );
+    },
+  };
+}
+
+async function waitForHealthy(url: string, process: ManagedProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (process.child.exitCode !== null) throw new Error(`${process.name} exited early:\n${process.output()}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${process.name} not healthy after ${timeoutMs} ms:\n${process.output()}`);
+}
