@@ -12,7 +12,7 @@ interface VitestJsonReport {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  numFailedTestSuites: number;
+  testResults: Array<{ status: string; assertionResults: unknown[] }>;
 }
 
 const resultsDir = fileURLToPath(new URL("../.test-results", import.meta.url));
@@ -20,8 +20,9 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const reports = existsSync(resultsDir) ? readdirSync(resultsDir) : [];
 for (const file of reports.filter((f) => f.endsWith(".json")).sort()) {
   const report = JSON.parse(readFileSync(join(resultsDir, file), "utf8")) as VitestJsonReport;
-  // A suite that failed to load counts as a failure even though none of its tests ran.
-  const failed = report.numFailedTests + report.numFailedTestSuites;
+  // A file that failed to load counts as a failure even though none of its tests ran.
+  const unloadable = report.testResults.filter((file) => file.status === "failed" && file.assertionResults.length === 0).length;
+  const failed = report.numFailedTests + unloadable;
   console.log(`${file.replace(/\.json$/, "").padEnd(24)} ${report.numPassedTests} passed, ${failed} failed`);
   totals.passed += report.numPassedTests;
   totals.failed += failed;

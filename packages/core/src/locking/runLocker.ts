@@ -84,7 +84,8 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
  *   blocked past the lifetime), the AbortSignal given to `fn` fires with `signal.error` set: the
  *   operation no longer has exclusivity and must not start new side effects.
  * - Acquisition is bounded: up to 1 + retryCount tries, retryDelayMs ± retryJitterMs apart, never
- *   waiting longer than acquireTimeoutMs; then LockAcquisitionTimeoutError and `fn` never runs.
+ *   starting a try past acquireTimeoutMs (so the wait ends within it plus one Redis round trip);
+ *   then LockAcquisitionTimeoutError and `fn` never runs.
  * - Reentrant within one async operation: `lock(id)` inside `fn` of `lock(id)` runs at once under
  *   the held lock (tracked with AsyncLocalStorage); other run ids nest as separate locks.
  *   A continuation that outlives `fn` does not inherit the lock.

@@ -34,7 +34,8 @@ test("gives up after the retry count", async () => {
 test("gives up at the acquisition timeout, whatever the retry count", async () => {
   const { error, ms } = await timeAcquisition({ retryCount: 10_000, retryDelayMs: 20, retryJitterMs: 10, acquireTimeoutMs: 300 });
   expect(error).toBeInstanceOf(LockAcquisitionTimeoutError);
-  expect((error as LockAcquisitionTimeoutError).waitedMs).toBeLessThanOrEqual(300);
+  // No try starts past the timeout; the last one may still be in flight when it passes (one round trip).
+  expect((error as LockAcquisitionTimeoutError).waitedMs).toBeLessThanOrEqual(300 + 25);
   expect(ms).toBeGreaterThanOrEqual(250);
   expect(ms).toBeLessThan(360);
 });
