@@ -84,10 +84,10 @@ export class RunEngine {
     return this.attempts.start(runId, report);
   }
 
-  /** No run lookup: the snapshot id the worker names is the proof it holds the run. */
+  /** No run lookup while the worker is current: the snapshot id it names proves it holds the run. */
   async heartbeat(environmentId: string, runId: string, report: WorkerReport): Promise<HeartbeatAction> {
     await this.workerOf(environmentId, report.workerId);
-    return this.attempts.heartbeat(runId, report);
+    return this.attempts.heartbeat(environmentId, runId, report);
   }
 
   async reportAttemptResult(environmentId: string, runId: string, report: WorkerReport & { result: AttemptResult }): Promise<void> {

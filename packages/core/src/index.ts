@@ -3,6 +3,7 @@
 
 export {
   ConfigError,
+  ConflictError,
   InvalidTransitionError,
   LockAcquisitionTimeoutError,
   NonRetryableError,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { EnvironmentType, PrismaClient } from "@runengine/database";
+import { Prisma, type EnvironmentType, type PrismaClient } from "@runengine/database";
+import { ConflictError } from "../errors/runEngineError.ts";
 
 const keyPrefix = "re_";
 
@@ -28,27 +29,40 @@ export interface CreateEnvironmentInput {
   organizationSlug?: string;
 }
 
-/** Creates an environment with one API key, returned in clear this once. */
+/**
+ * Creates an environment with one API key, returned in clear this once. ConflictError (field
+ * `name`) when the organization already has an environment of that name.
+ */
 export async function createEnvironment(
   prisma: PrismaClient,
   input: CreateEnvironmentInput,
 ): Promise<{ environment: AuthenticatedEnvironment; apiKey: string }> {
   const slug = input.organizationSlug ?? "default";
   const apiKey = newApiKey();
-  const environment = await prisma.$transaction(async (tx) => {
-    const organization = await tx.organization.upsert({ where: { slug }, create: { slug, name: slug }, update: {} });
-    const created = await tx.runtimeEnvironment.create({
-      data: {
-        organizationId: organization.id,
-        name: input.name,
-        type: input.type ?? "DEVELOPMENT",
-        concurrencyLimit: input.concurrencyLimit ?? null,
-      },
+  try {
+    const environment = await prisma.$transaction(async (tx) => {
+      const organization = await tx.organization.upsert({ where: { slug }, create: { slug, name: slug }, update: {} });
+      const created = await tx.runtimeEnvironment.create({
+        data: {
+          organizationId: organization.id,
+          name: input.name,
+          type: input.type ?? "DEVELOPMENT",
+          concurrencyLimit: input.concurrencyLimit ?? null,
+        },
+      });
+      await tx.apiKey.create({ data: { environmentId: created.id, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, 8) } });
+      return created;
     });
-    await tx.apiKey.create({ data: { environmentId: created.id, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, 8) } });
-    return created;
-  });
-  return { environment: toAuthenticated(environment), apiKey };
+    return { environment: toAuthenticated(environment), apiKey };
+  } catch (error) {
+    // A unique violation may also be two first environments racing to create the organization:
+    // only an existing environment of that name is the caller's conflict.
+    const taken = await prisma.runtimeEnvironment.findFirst({ where: { name: input.name, organization: { slug } }, select: { id: true } });
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002" && taken) {
+      throw new ConflictError("name", `an environment named "${input.name}" already exists`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** The environment a Bearer key belongs to, or null for an unknown or revoked key. */

@@ -2,6 +2,7 @@ import { expect, test } from "vitest";
 import { RunEngineErrorCode } from "./codes.ts";
 import {
   ConfigError,
+  ConflictError,
   InvalidTransitionError,
   LockAcquisitionTimeoutError,
   NonRetryableError,
@@ -18,6 +19,7 @@ const examples = [
   [new LockAcquisitionTimeoutError({ resource: "run:r", waitedMs: 5000, attempts: 51 }, { cause }), "LockAcquisitionTimeoutError", "LOCK_ACQUISITION_TIMEOUT"],
   [new ValidationError("options.delay", "must be positive", { cause }), "ValidationError", "VALIDATION"],
   [new NotFoundError("TaskRun", "r", { cause }), "NotFoundError", "NOT_FOUND"],
+  [new ConflictError("name", "an environment named dev exists", { cause }), "ConflictError", "CONFLICT"],
   [new NonRetryableError("bad payload", { cause }), "NonRetryableError", "NON_RETRYABLE"],
   [new ConfigError([{ variable: "REDIS_URL", message: "invalid" }], { cause }), "ConfigError", "CONFIG"],
 ] as const;
@@ -40,6 +42,7 @@ test("errors carry the details callers act on", () => {
   expect(examples[1][0]).toMatchObject({ expectedSnapshotId: "s1", latestSnapshotId: "s2" });
   expect(examples[2][0]).toMatchObject({ resource: "run:r", attempts: 51 });
   expect(examples[3][0]).toMatchObject({ field: "options.delay", message: "options.delay: must be positive" });
-  expect(examples[6][0]).toMatchObject({ variable: "REDIS_URL", variables: ["REDIS_URL"] });
+  expect(examples[5][0]).toMatchObject({ field: "name" });
+  expect(examples[7][0]).toMatchObject({ variable: "REDIS_URL", variables: ["REDIS_URL"] });
   expect(new NotFoundError("TaskRun", "r").cause).toBeUndefined();
 });

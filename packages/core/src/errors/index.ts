@@ -1,6 +1,7 @@
 export { RunEngineErrorCode } from "./codes.ts";
 export {
   ConfigError,
+  ConflictError,
   InvalidTransitionError,
   LockAcquisitionTimeoutError,
   NonRetryableError,

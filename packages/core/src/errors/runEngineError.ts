@@ -125,6 +125,20 @@ export class NotFoundError extends RunEngineError {
 }
 
 /**
+ * Thrown when a create would duplicate something unique (an environment's name in its
+ * organization). `field` names what is taken.
+ */
+export class ConflictError extends RunEngineError {
+  override name = "ConflictError";
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: RunEngineErrorOptions) {
+    super(RunEngineErrorCode.CONFLICT, message, options);
+    this.field = field;
+  }
+}
+
+/**
  * Thrown (by task code, or by the engine about an attempt) for a failure that another attempt
  * cannot fix, such as invalid payload: the finalizer finishes the run instead of retrying it.
  */

@@ -24,8 +24,7 @@ export function heartbeatTimeoutMs(status: ExecutionStatus, timeouts: HeartbeatT
 export async function trackHeartbeat({ heartbeats, settings }: Pick<EngineResources, "heartbeats" | "settings">, state: RunState): Promise<void> {
   const timeout = heartbeatTimeoutMs(state.snapshot.executionStatus, settings.heartbeatTimeouts);
   await heartbeats.track(
-    state.run.id,
-    state.snapshot.id,
+    { environmentId: state.run.environmentId, runId: state.run.id, snapshotId: state.snapshot.id },
     state.snapshot.previousSnapshotId,
     timeout === undefined ? undefined : Date.now() + timeout,
   );

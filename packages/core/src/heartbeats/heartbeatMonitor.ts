@@ -39,11 +39,12 @@ export class HeartbeatMonitor {
     const { heartbeats, snapshots, jobs, logger } = this.resources;
     const result: TickResult = { requeued: 0, stalled: 0, cancelsFinished: 0, stale: 0 };
     const overdue = await heartbeats.claimOverdue(now, this.batchSize, this.claimMs);
-    for (const { runId, snapshotId } of overdue) {
+    for (const entry of overdue) {
+      const { runId, snapshotId } = entry;
       const latest = await snapshots.latestSnapshot(runId);
       if (latest?.id !== snapshotId) {
         // the run moved on and the entry outlived its snapshot (a crash between commit and cleanup)
-        await heartbeats.forget(runId, snapshotId);
+        await heartbeats.forget(entry);
         result.stale++;
         continue;
       }
@@ -68,7 +69,7 @@ export class HeartbeatMonitor {
           result.cancelsFinished++;
           break;
         default:
-          await heartbeats.forget(runId, snapshotId);
+          await heartbeats.forget(entry);
           result.stale++;
       }
     }

@@ -1,9 +1,17 @@
 import type { Redis } from "ioredis";
 
+/** The run a heartbeat entry is about: its environment, id and the snapshot being watched. */
+export interface HeartbeatEntry {
+  environmentId: string;
+  runId: string;
+  snapshotId: string;
+}
+
 /**
- * Heartbeat deadlines of runs, one sorted set: member `<runId>:<snapshotId>`, score = the instant
- * the run is overdue. Because the member names the snapshot, a heartbeat for a snapshot that is no
- * longer tracked (a stale worker) cannot extend anything (`ZADD XX`), without a lookup or a script.
+ * Heartbeat deadlines of runs, one sorted set: member `<environmentId>:<runId>:<snapshotId>`,
+ * score = the instant the run is overdue. Because the member names the snapshot and the
+ * environment, a heartbeat for a snapshot no longer tracked (a stale worker), or sent with another
+ * environment's key, cannot extend anything (`ZADD XX`), without a lookup or a script.
  */
 export class HeartbeatStore {
   private readonly key: string;
@@ -19,21 +27,21 @@ export class HeartbeatStore {
    * Tracks the run's new snapshot (replacing the previous snapshot's deadline), or, with
    * `deadline` undefined, stops tracking the run because its new status needs no heartbeats.
    */
-  async track(runId: string, snapshotId: string, previousSnapshotId: string | null, deadline: number | undefined): Promise<void> {
+  async track(entry: HeartbeatEntry, previousSnapshotId: string | null, deadline: number | undefined): Promise<void> {
     const multi = this.redis.multi();
-    if (previousSnapshotId) multi.zrem(this.key, member(runId, previousSnapshotId));
-    if (deadline !== undefined) multi.zadd(this.key, deadline, member(runId, snapshotId));
+    if (previousSnapshotId) multi.zrem(this.key, member({ ...entry, snapshotId: previousSnapshotId }));
+    if (deadline !== undefined) multi.zadd(this.key, deadline, member(entry));
     await multi.exec();
   }
 
-  /** Pushes the deadline of the run's tracked snapshot. False when that snapshot is not tracked. */
-  async beat(runId: string, snapshotId: string, deadline: number): Promise<boolean> {
-    const changed = await this.redis.zadd(this.key, "XX", "CH", deadline, member(runId, snapshotId));
+  /** Pushes the deadline of the run's tracked snapshot. False when that entry is not tracked. */
+  async beat(entry: HeartbeatEntry, deadline: number): Promise<boolean> {
+    const changed = await this.redis.zadd(this.key, "XX", "CH", deadline, member(entry));
     return Number(changed) === 1;
   }
 
-  async forget(runId: string, snapshotId: string): Promise<void> {
-    await this.redis.zrem(this.key, member(runId, snapshotId));
+  async forget(entry: HeartbeatEntry): Promise<void> {
+    await this.redis.zrem(this.key, member(entry));
   }
 
   /**
@@ -41,7 +49,7 @@ export class HeartbeatStore {
    * monitor whose push moved it (`ZADD XX GT CH`) gets it, so monitors running side by side never
    * handle one twice. An entry whose handler dies comes due again after `claimMs`.
    */
-  async claimOverdue(now: number, limit: number, claimMs: number): Promise<Array<{ runId: string; snapshotId: string }>> {
+  async claimOverdue(now: number, limit: number, claimMs: number): Promise<HeartbeatEntry[]> {
     const due = await this.redis.zrangebyscore(this.key, "-inf", now, "LIMIT", 0, limit);
     if (due.length === 0) return [];
     const pipeline = this.redis.pipeline();
@@ -55,18 +63,20 @@ export class HeartbeatStore {
     return this.redis.zcard(this.key);
   }
 
-  /** The tracked deadline of one snapshot, or null. */
-  async deadlineOf(runId: string, snapshotId: string): Promise<number | null> {
-    const score = await this.redis.zscore(this.key, member(runId, snapshotId));
+  /** The tracked deadline of one entry, or null. */
+  async deadlineOf(entry: HeartbeatEntry): Promise<number | null> {
+    const score = await this.redis.zscore(this.key, member(entry));
     return score === null ? null : Number(score);
   }
 }
 
-function member(runId: string, snapshotId: string): string {
-  return `${runId}:${snapshotId}`;
+function member({ environmentId, runId, snapshotId }: HeartbeatEntry): string {
+  return `${environmentId}:${runId}:${snapshotId}`;
 }
 
-function parseMember(entry: string): { runId: string; snapshotId: string } {
-  const separator = entry.lastIndexOf(":");
-  return { runId: entry.slice(0, separator), snapshotId: entry.slice(separator + 1) };
+/** Environment and snapshot ids never contain ':'; a run id might, so it takes the middle. */
+function parseMember(entry: string): HeartbeatEntry {
+  const first = entry.indexOf(":");
+  const last = entry.lastIndexOf(":");
+  return { environmentId: entry.slice(0, first), runId: entry.slice(first + 1, last), snapshotId: entry.slice(last + 1) };
 }

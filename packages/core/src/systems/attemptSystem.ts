@@ -52,14 +52,15 @@ export class AttemptSystem {
    * No lock and no database write on the happy path: a heartbeat is one Redis command when the
    * worker is current. Otherwise the answer tells the worker to abort (cancel) or drop the run.
    */
-  async heartbeat(runId: string, report: WorkerReport): Promise<HeartbeatAction> {
+  async heartbeat(environmentId: string, runId: string, report: WorkerReport): Promise<HeartbeatAction> {
     const { heartbeats, runQueue, snapshots, settings } = this.resources;
-    if (await heartbeats.beat(runId, report.snapshotId, Date.now() + settings.heartbeatTimeouts.executingMs)) {
+    if (await heartbeats.beat({ environmentId, runId, snapshotId: report.snapshotId }, Date.now() + settings.heartbeatTimeouts.executingMs)) {
       await runQueue.extend(runId);
       return { action: "continue", snapshotId: report.snapshotId };
     }
     const latest = await snapshots.latestSnapshot(runId);
-    if (!latest) throw new NotFoundError("TaskRun", runId);
+    // Another environment's run is "not found": the answer must not reveal it, nor its snapshot id.
+    if (!latest || latest.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
     if (latest.executionStatus === "PENDING_CANCEL" && latest.workerId === report.workerId) {
       return { action: "cancel", snapshotId: latest.id };
     }

@@ -1,5 +1,5 @@
 import type { ExecutionSnapshot, Prisma, TaskRun, TaskRunStatus } from "@runengine/database";
-import { NotFoundError } from "../errors/runEngineError.ts";
+import { NotFoundError, ValidationError } from "../errors/runEngineError.ts";
 import type { EngineResources } from "./resources.ts";
 
 export interface ListRunsQuery {
@@ -25,6 +25,10 @@ export class ReadSystem {
 
   /** Newest first; `nextCursor` is set when there may be more. */
   async list(environmentId: string, query: ListRunsQuery): Promise<{ runs: TaskRun[]; nextCursor: string | null }> {
+    if (query.cursor !== undefined) {
+      const cursorRun = await this.resources.prisma.taskRun.findFirst({ where: { id: query.cursor, environmentId }, select: { id: true } });
+      if (!cursorRun) throw new ValidationError("cursor", "not a run of this environment's list");
+    }
     const where: Prisma.TaskRunWhereInput = {
       environmentId,
       ...(query.status ? { status: query.status } : {}),

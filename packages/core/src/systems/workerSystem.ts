@@ -70,7 +70,11 @@ export class WorkerSystem {
     return { workerId: worker.id, deploymentId: deployment.id };
   }
 
-  /** The worker's context; NotFoundError for an unknown worker id. */
+  /**
+   * The worker's context; NotFoundError for an unknown or stopped worker. Cached for the life of
+   * the process: a worker deregistered through another process is refused here once this cache
+   * has not seen it, and is otherwise recovered like any silent worker (heartbeat deadlines).
+   */
   context(workerId: string): Promise<WorkerContext> {
     let context = this.contexts.get(workerId);
     if (!context) {
@@ -86,7 +90,8 @@ export class WorkerSystem {
       where: { id: workerId },
       include: { deployment: { include: { tasks: true } }, environment: { select: { organizationId: true } } },
     });
-    if (!worker) throw new NotFoundError("WorkerInstance", workerId);
+    // A stopped worker said it is gone; whatever still calls with its id is not it.
+    if (!worker || worker.stoppedAt) throw new NotFoundError("WorkerInstance", workerId);
     return {
       workerId,
       environmentId: worker.environmentId,

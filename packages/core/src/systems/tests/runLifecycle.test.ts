@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { NotFoundError, StaleSnapshotError } from "../../errors/runEngineError.ts";
-import { startEngine, type EngineFixture } from "./engineFixture.ts";
+import { ConflictError, NotFoundError, StaleSnapshotError, ValidationError } from "../../errors/runEngineError.ts";
+import { fastRetry, startEngine, type EngineFixture } from "./engineFixture.ts";
 
 let f: EngineFixture;
 let workerId: string;
@@ -120,9 +120,21 @@ describe("a run from trigger to final state", () => {
     await expect(engine().heartbeat(other.id, id, report)).rejects.toBeInstanceOf(NotFoundError);
     await expect(engine().reportAttemptResult(other.id, id, { ...report, result: { ok: true, output: 1 } })).rejects.toBeInstanceOf(NotFoundError);
     expect(await historyOf(id)).toEqual(["QUEUED/PENDING", "PENDING_EXECUTING/DEQUEUED"]);
+
+    // their own worker, on our run: not found, and the answer gives away no snapshot id
+    const theirs = await engine().registerWorker(other, { version: "v1", name: "theirs", concurrency: 1, tasks: [{ id: "hello", queue: { name: "hello" }, retry: fastRetry }] });
+    await expect(engine().heartbeat(other.id, id, { workerId: theirs.workerId, snapshotId: "guess" })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(engine().reads.list(other.id, { cursor: id, limit: 10 })).rejects.toBeInstanceOf(ValidationError);
+    await engine().workers.deregister(theirs.workerId);
+    await expect(engine().dequeueForWorker({ workerId: theirs.workerId, maxRuns: 1 })).rejects.toBeInstanceOf(NotFoundError);
+
     const started = await engine().startAttempt(f.environment.id, id, report);
     await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: { ok: true, output: 1 } });
     await waitForStatus(id, "COMPLETED_SUCCESSFULLY");
+  });
+
+  test("an environment name is unique in its organization", async () => {
+    await expect(engine().createEnvironment({ name: "test" })).rejects.toBeInstanceOf(ConflictError);
   });
 
   test("20 concurrent triggers with one idempotency key make one run", async () => {

@@ -1,0 +1,10 @@
+import type { DispatchClient, EngineHandle } from "@runengine/core";
+import type { ApiMetrics } from "../metrics.ts";
+
+/** What route plugins are built from; each takes only what it uses. */
+export interface RouteContext {
+  handle: EngineHandle;
+  metrics: ApiMetrics;
+  /** this process's one relay to the dispatchers, shared by every waiting dequeue */
+  dispatch: DispatchClient;
+}

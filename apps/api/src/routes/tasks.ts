@@ -1,0 +1,27 @@
+import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import { batchTriggerRequestSchema, identifierSchema, triggerRequestSchema } from "@runengine/core";
+import type { RouteContext } from "./routeContext.ts";
+
+const taskParams = z.object({ taskId: identifierSchema });
+
+/** Creating runs: one trigger, or a batch that is refused whole when any item is invalid. */
+export function taskRoutes({ handle, metrics }: Pick<RouteContext, "handle" | "metrics">): FastifyPluginAsync {
+  return async (app) => {
+    app.post("/tasks/:taskId/trigger", async (request, reply) => {
+      const { taskId } = taskParams.parse(request.params);
+      const { payload, options } = triggerRequestSchema.parse(request.body);
+      const { id, isCached } = await handle.engine.trigger({ environment: request.environment, taskId, payload, options });
+      if (!isCached) metrics.runsTriggered.inc();
+      return reply.status(isCached ? 200 : 201).send({ id, isCached });
+    });
+
+    app.post("/tasks/:taskId/batch", async (request, reply) => {
+      const { taskId } = taskParams.parse(request.params);
+      const { items } = batchTriggerRequestSchema.parse(request.body);
+      const { batchId, runs } = await handle.engine.batchTrigger(request.environment, taskId, items);
+      metrics.runsTriggered.inc(runs.filter((run) => !run.isCached).length);
+      return reply.status(201).send({ batchId, runs: runs.map(({ id, isCached }) => ({ id, isCached })) });
+    });
+  };
+}
