@@ -1,15 +1,11 @@
 import { z } from "zod";
-import { databaseConfig, engineConfig, lockConfig, logConfig, parseConfig, redisConfig } from "@runengine/core";
+import { parseConfig, parseConfigOrExit, roleConfig } from "@runengine/core";
 
 /** Room for the JSON envelope (options, tags, metadata) around a payload of the largest size. */
 export const bodyEnvelopeBytes = 64 * 1024;
 
-/** Every variable the api reads; the shared fragments keep it in step with the other roles. */
-export const apiConfigSchema = lockConfig.extend({
-  ...databaseConfig.shape,
-  ...redisConfig.shape,
-  ...logConfig.shape,
-  ...engineConfig.shape,
+/** Every variable the api reads; the shared role config keeps it in step with the other roles. */
+export const apiConfigSchema = roleConfig.extend({
   API_PORT: z.coerce.number().int().min(0).max(65_535).default(3030).describe("Port the HTTP API listens on"),
   API_HOST: z.string().min(1).default("0.0.0.0").describe("Interface the HTTP API listens on"),
   ADMIN_TOKEN: z
@@ -38,9 +34,12 @@ export const apiConfigSchema = lockConfig.extend({
 
 export type ApiConfig = Omit<z.output<typeof apiConfigSchema>, "API_BODY_LIMIT_BYTES"> & { API_BODY_LIMIT_BYTES: number };
 
-/** Parses the api's configuration once; throws ConfigError naming every bad variable. */
-export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const parsed = parseConfig(apiConfigSchema, env);
+/**
+ * Parses the api's configuration once. `parse` is parseConfig (throws ConfigError naming every
+ * bad variable) in tests, and parseConfigOrExit at the entry point.
+ */
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env, parse = parseConfig): ApiConfig {
+  const parsed = parse(apiConfigSchema, env);
   // The default depends on another variable, so it is filled after parsing.
   return { ...parsed, API_BODY_LIMIT_BYTES: parsed.API_BODY_LIMIT_BYTES ?? parsed.MAX_PAYLOAD_BYTES + bodyEnvelopeBytes };
 }

@@ -1,19 +1,9 @@
 import { writeFile } from "node:fs/promises";
-import { ConfigError, createEngine, createLogger, engineSettings, runLockerSettings, runService, type Logger } from "@runengine/core";
+import { parseConfigOrExit, runService, startEngineForRole, type Logger } from "@runengine/core";
 import { loadApiConfig, type ApiConfig } from "./config.ts";
 import { createFirstEnvironment } from "./developmentEnvironment.ts";
 import { isHealthy } from "./health.ts";
 import { buildServer } from "./server.ts";
-
-function loadConfigOrExit(): ApiConfig {
-  try {
-    return loadApiConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-}
 
 /** Shows a first start's key where a person (stdout) and the dev launcher (a file) can find it. */
 async function announceApiKey(apiKey: string, environmentId: string, config: ApiConfig, logger: Logger): Promise<void> {
@@ -22,8 +12,8 @@ async function announceApiKey(apiKey: string, environmentId: string, config: Api
   if (config.RUNENGINE_DEV_API_KEY_FILE) await writeFile(config.RUNENGINE_DEV_API_KEY_FILE, `${apiKey}\n`, { mode: 0o600 });
 }
 
-const config = loadConfigOrExit();
-const logger = createLogger({ service: "api", level: config.LOG_LEVEL });
+const config = loadApiConfig(process.env, parseConfigOrExit);
+const { logger, handle } = startEngineForRole("api", config);
 
 await runService({
   name: "api",
@@ -32,15 +22,6 @@ await runService({
   healthPort: 0,
   shutdownTimeoutMs: config.API_SHUTDOWN_TIMEOUT_MS,
   async start() {
-    const handle = createEngine({
-      databaseUrl: config.DATABASE_URL,
-      databasePoolSize: config.DATABASE_POOL_SIZE,
-      redisUrl: config.REDIS_URL,
-      keyPrefix: config.REDIS_KEY_PREFIX,
-      logger,
-      lock: runLockerSettings(config),
-      settings: engineSettings(config),
-    });
     const created = await createFirstEnvironment(handle);
     if (created) await announceApiKey(created.apiKey, created.environmentId, config, logger);
 

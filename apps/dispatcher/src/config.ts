@@ -1,4 +1,4 @@
-import { parseConfig, roleConfig } from "@runengine/core";
+import { parseConfigOrExit, roleConfig } from "@runengine/core";
 import { z } from "zod";
 
 export const dispatcherConfig = roleConfig.extend({
@@ -12,4 +12,4 @@ export const dispatcherConfig = roleConfig.extend({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 
-export const config = parseConfig(dispatcherConfig);
+export const config = parseConfigOrExit(dispatcherConfig);

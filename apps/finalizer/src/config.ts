@@ -1,4 +1,4 @@
-import { parseConfig, roleConfig } from "@runengine/core";
+import { parseConfigOrExit, roleConfig } from "@runengine/core";
 import { z } from "zod";
 
 export const finalizerConfig = roleConfig.extend({
@@ -7,4 +7,4 @@ export const finalizerConfig = roleConfig.extend({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 
-export const config = parseConfig(finalizerConfig);
+export const config = parseConfigOrExit(finalizerConfig);

@@ -1,4 +1,4 @@
-import { parseConfig, roleConfig } from "@runengine/core";
+import { parseConfigOrExit, roleConfig } from "@runengine/core";
 import { z } from "zod";
 
 export const heartbeatMonitorConfig = roleConfig.extend({
@@ -13,4 +13,4 @@ export const heartbeatMonitorConfig = roleConfig.extend({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 
-export const config = parseConfig(heartbeatMonitorConfig);
+export const config = parseConfigOrExit(heartbeatMonitorConfig);

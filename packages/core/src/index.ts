@@ -46,6 +46,7 @@ export {
   logConfig,
   logLevels,
   parseConfig,
+  parseConfigOrExit,
   redisConfig,
   runLockerSettings,
   type DatabaseConfig,

@@ -16,3 +16,17 @@ export function parseConfig<Schema extends z.ZodObject>(schema: Schema, env: Nod
   }));
   throw new ConfigError(problems, { cause: result.error });
 }
+
+/**
+ * `parseConfig` for a process's entry point: a bad environment prints which variables are wrong
+ * and exits 1, instead of a stack trace.
+ */
+export function parseConfigOrExit<Schema extends z.ZodObject>(schema: Schema, env: NodeJS.ProcessEnv = process.env): z.output<Schema> {
+  try {
+    return parseConfig(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
