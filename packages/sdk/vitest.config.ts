@@ -1,0 +1,4 @@
+import { defineConfig } from "vitest/config";
+import { sharedVitestConfig } from "../../vitest.shared.ts";
+
+export default defineConfig(sharedVitestConfig(import.meta.url));
