@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { E2EEngine, waitFor } from "./engineFixture.ts";
+
+/**
+ * A user's view: the real processes, two worker processes, runs triggered over HTTP through the
+ * SDK client, watched until they finish.
+ */
+let e: E2EEngine;
+beforeAll(async () => {
+  e = await E2EEngine.start("e2e_runs", {
+    HEARTBEAT_EXECUTING_TIMEOUT_MS: "3000",
+    HEARTBEAT_PENDING_EXECUTING_TIMEOUT_MS: "3000",
+    HEARTBEAT_PENDING_CANCEL_TIMEOUT_MS: "3000",
+    HEARTBEAT_MONITOR_INTERVAL_MS: "200",
+  });
+  await e.startWorker("worker-a");
+  await e.startWorker("worker-b");
+});
+afterAll(async () => {
+  await e?.close();
+});
+
+const poll = (id: string) => e.client.runs.poll(id, { intervalMs: 50, timeoutMs: 60_000 });
+const statusesOf = async (id: string) => (await e.client.runs.history(id)).snapshots.map((s) => s.executionStatus);
+
+async function slotsHeld(): Promise<number> {
+  return (await e.runQueue.stats({ envId: e.environment.id })).inFlight;
+}
+
+describe("runs end to end", () => {
+  test("200 runs over two workers all complete, each with its output and a four-step history", async () => {
+    const triggered = await Promise.all(Array.from({ length: 200 }, (_, value) => e.client.trigger("echo", { value })));
+    const runs = await Promise.all(triggered.map(({ id }) => poll(id)));
+    runs.forEach((run, value) => {
+      expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+      expect(run.output).toEqual({ echoed: value });
+    });
+    const histories = await Promise.all(triggered.map(({ id }) => e.client.runs.history(id)));
+    for (const history of histories) {
+      expect(history.snapshots.map((s) => s.executionStatus)).toEqual(["QUEUED", "PENDING_EXECUTING", "EXECUTING", "FINISHED"]);
+    }
+    const workersUsed = new Set(histories.map((h) => h.snapshots[2]?.workerId));
+    expect(workersUsed.size).toBe(2);
+    expect(await slotsHeld()).toBe(0);
+  });
+
+  test("a queue limit of 3 across two workers: the task code sees exactly 3 running at once, never more", async () => {
+    const triggered = await Promise.all(Array.from({ length: 15 }, () => e.client.trigger("concurrency-probe", { holdMs: 300 })));
+    const runs = await Promise.all(triggered.map(({ id }) => poll(id)));
+    expect(runs.every((run) => run.status === "COMPLETED_SUCCESSFULLY")).toBe(true);
+    expect(Number(await e.redis.zscore(`${e.prefix}probe:max`, "max"))).toBe(3);
+  });
+
+  test("a task that fails twice then succeeds ends on attempt 3, with the backoff gaps respected", async () => {
+    const { id } = await e.client.trigger("flaky", { failures: 2 });
+    const run = await poll(id);
+    expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+    expect(run.attemptCount).toBe(3);
+    expect(run.output).toEqual({ succeededOnAttempt: 3 });
+    const starts = (await e.redis.lrange(`${e.prefix}attempts:${id}`, 0, -1)).map(Number);
+    expect(starts).toHaveLength(3);
+    // minTimeoutInMs 500, factor 2, no randomization: 500 ms, then 1,000 ms
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(500);
+    expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(1_000);
+    expect(await statusesOf(id)).toEqual([
+      "QUEUED", "PENDING_EXECUTING", "EXECUTING",
+      "QUEUED", "PENDING_EXECUTING", "EXECUTING",
+      "QUEUED", "PENDING_EXECUTING", "EXECUTING",
+      "FINISHED",
+    ]);
+  });
+
+  test("a task that always fails ends COMPLETED_WITH_ERRORS after maxAttempts, with its error", async () => {
+    const { id } = await e.client.trigger("always-fails", {});
+    const run = await poll(id);
+    expect(run.status).toBe("COMPLETED_WITH_ERRORS");
+    expect(run.attemptCount).toBe(2);
+    expect(run.error).toMatchObject({ name: "TypeError", message: "this task always fails" });
+    expect(await slotsHeld()).toBe(0);
+  });
+
+  test("cancel while queued: the run never starts", async () => {
+    const blockers = await Promise.all(Array.from({ length: 3 }, () => e.client.trigger("concurrency-probe", { holdMs: 1_500 })));
+    await waitFor(async () => Number(await e.redis.get(`${e.prefix}probe:running`)) === 3, 10_000);
+    const { id } = await e.client.trigger("concurrency-probe", { holdMs: 1 });
+    expect((await e.client.runs.cancel(id)).status).toBe("CANCELED");
+    expect(await statusesOf(id)).toEqual(["QUEUED", "FINISHED"]);
+    await Promise.all(blockers.map(({ id: blocker }) => poll(blocker)));
+    expect((await e.client.runs.retrieve(id)).startedAt).toBeNull();
+  });
+
+  test("cancel while executing: the task's AbortSignal fires and the run ends CANCELED", async () => {
+    const { id } = await e.client.trigger("wait-for-abort", { ms: 60_000 });
+    await waitFor(async () => (await e.redis.llen(`${e.prefix}started:${id}`)) === 1, 10_000);
+    await e.client.runs.cancel(id);
+    const run = await poll(id);
+    expect(run.status).toBe("CANCELED");
+    await waitFor(async () => (await e.redis.get(`${e.prefix}aborted:${id}`)) !== null, 10_000);
+    expect(await statusesOf(id)).toEqual(["QUEUED", "PENDING_EXECUTING", "EXECUTING", "PENDING_CANCEL", "FINISHED"]);
+    expect(await slotsHeld()).toBe(0);
+  });
+
+  test("a worker killed with SIGKILL mid-run: the attempt fails as stalled and the run completes on the other worker", async () => {
+    const { id } = await e.client.trigger("wait-for-abort", { ms: 4_000 });
+    await waitFor(async () => (await e.redis.llen(`${e.prefix}started:${id}`)) === 1, 10_000);
+    const [firstPid] = await e.redis.lrange(`${e.prefix}started:${id}`, 0, -1);
+    const victim = e.workers.find((w) => String(w.child.pid) === firstPid);
+    expect(victim).toBeDefined();
+    victim!.child.kill("SIGKILL");
+    await victim!.exited;
+
+    const run = await poll(id);
+    expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+    expect(run.attemptCount).toBe(2);
+    const pids = await e.redis.lrange(`${e.prefix}started:${id}`, 0, -1);
+    expect(pids).toHaveLength(2);
+    expect(pids[1]).not.toBe(pids[0]);
+    const history = await e.client.runs.history(id);
+    expect(history.snapshots.some((s) => /heartbeat/i.test(s.description))).toBe(true);
+    expect(await slotsHeld()).toBe(0);
+  });
+});
