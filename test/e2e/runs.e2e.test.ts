@@ -9,7 +9,7 @@ let e: E2EEngine;
 beforeAll(async () => {
   e = await E2EEngine.start("e2e_runs", {
     HEARTBEAT_EXECUTING_TIMEOUT_MS: "3000",
-    HEARTBEAT_PENDING_EXECUTING_TIMEOUT_MS: "3000",
+    HEARTBEAT_PENDING_EXECUTING_TIMEOUT_MS: "15000",
     HEARTBEAT_PENDING_CANCEL_TIMEOUT_MS: "3000",
     HEARTBEAT_MONITOR_INTERVAL_MS: "200",
   });
@@ -20,7 +20,8 @@ afterAll(async () => {
   await e?.close();
 });
 
-const poll = (id: string) => e.client.runs.poll(id, { intervalMs: 50, timeoutMs: 60_000 });
+// Polling every run at once is the test's own load on the api: keep it modest.
+const poll = (id: string) => e.client.runs.poll(id, { intervalMs: 250, timeoutMs: 90_000 });
 const statusesOf = async (id: string) => (await e.client.runs.history(id)).snapshots.map((s) => s.executionStatus);
 
 async function slotsHeld(): Promise<number> {

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { PrismaClient } from "@runengine/database";
-import { authenticateApiKey, type AuthenticatedEnvironment } from "@runengine/core";
+import { createCachedAuthenticator, type AuthenticatedEnvironment } from "@runengine/core";
 import { sendError } from "./errors.ts";
 
 declare module "fastify" {
@@ -16,12 +16,16 @@ function credentials(request: FastifyRequest, scheme: "Bearer" | "Basic"): strin
   return header.slice(scheme.length + 1).trim() || undefined;
 }
 
-/** onRequest hook: the environment whose API key is the Bearer token, or 401. */
+/**
+ * onRequest hook: the environment whose API key is the Bearer token, or 401. Known keys are
+ * remembered for 10 s, so a revoked key may work that much longer.
+ */
 export function requireEnvironment(prisma: PrismaClient) {
+  const authenticate = createCachedAuthenticator(prisma);
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const token = credentials(request, "Bearer");
     if (!token) return sendError(reply, 401, "UNAUTHORIZED", "Missing Authorization: Bearer <environment API key>");
-    const environment = await authenticateApiKey(prisma, token);
+    const environment = await authenticate(token);
     if (!environment) return sendError(reply, 401, "UNAUTHORIZED", "Unknown or revoked API key");
     request.environment = environment;
   };

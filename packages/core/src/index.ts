@@ -92,6 +92,7 @@ export {
   type CreateEnvironmentInput,
 } from "./environments/apiKeys.ts";
 
+export { createCachedAuthenticator, type CachedAuthenticatorOptions } from "./environments/cachedAuthenticator.ts";
 export { HeartbeatStore } from "./heartbeats/heartbeatStore.ts";
 export { HeartbeatMonitor, type HeartbeatMonitorOptions, type TickResult } from "./heartbeats/heartbeatMonitor.ts";
 
