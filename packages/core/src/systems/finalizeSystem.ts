@@ -9,6 +9,9 @@ import { isExecuting } from "../state-machine/statuses.ts";
 import type { RunState } from "../snapshots/types.ts";
 import type { EngineResources } from "./resources.ts";
 
+/** Hand-offs to workers that never start the attempt, before the run fails as stalled. */
+const maxUnstartedHandoffs = 5;
+
 /** The policy of a run whose deployment declared none (or which never reached a worker). */
 const fallbackRetryPolicy: RetryPolicy = { maxAttempts: 3, factor: 2, minTimeoutInMs: 1_000, maxTimeoutInMs: 60_000, randomize: true };
 
@@ -82,12 +85,30 @@ export class FinalizeSystem {
     });
   }
 
-  /** A dequeued run whose worker never started it goes back to its queue (heartbeat monitor). */
+  /**
+   * A dequeued run whose worker never started it goes back to its queue (heartbeat monitor); after
+   * `maxUnstartedHandoffs` such hand-offs for one attempt, something is wrong with the run itself
+   * (workers take it and die), and it ends as a SYSTEM_FAILURE instead of cycling forever.
+   */
   async requeueUnstarted(runId: string, snapshotId: string): Promise<void> {
     await this.resources.locker.lock(runId, async () => {
-      const latest = await this.resources.snapshots.latestSnapshot(runId);
+      const { prisma, snapshots } = this.resources;
+      const latest = await snapshots.latestSnapshot(runId);
       if (latest?.id !== snapshotId || latest.executionStatus !== "PENDING_EXECUTING") return;
-      await this.resources.snapshots.mutate(
+      // hand-offs for the coming attempt carry the number of the attempt before it
+      const handoffs = await prisma.executionSnapshot.count({
+        where: { runId, isValid: true, executionStatus: "PENDING_EXECUTING", attemptNumber: latest.attemptNumber },
+      });
+      if (handoffs >= maxUnstartedHandoffs) {
+        const error: RunError = {
+          name: "TaskRunStalled",
+          message: `Handed to a worker ${handoffs} times and never started`,
+          code: "TASK_RUN_STALLED",
+        };
+        await this.finish(latest, runStatusFromError(error.code), error.message, { error: error as unknown as Prisma.InputJsonValue });
+        return;
+      }
+      await snapshots.mutate(
         runId,
         {
           expectedSnapshotId: latest.id,

@@ -32,6 +32,19 @@ describe("heartbeat monitor", () => {
     await engine().cancel(f.environment.id, id);
   });
 
+  test("a run handed to workers that never start it ends SYSTEM_FAILURE after 5 hand-offs, not in a loop", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    for (let handoff = 1; handoff <= 5; handoff++) {
+      const [dequeued] = await engine().dequeueForWorker({ workerId, maxRuns: 1 });
+      expect(dequeued?.runId).toBe(id);
+      await engine().heartbeatMonitor().tick(later());
+    }
+    expect(await statusOf(id)).toBe("SYSTEM_FAILURE");
+    const run = await f.db.prisma.taskRun.findUniqueOrThrow({ where: { id } });
+    expect(run.error).toMatchObject({ code: "TASK_RUN_STALLED" });
+    expect(await engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
   test("an executing attempt that stops sending heartbeats fails as stalled and is retried", async () => {
     const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
     const [dequeued] = await engine().dequeueForWorker({ workerId, maxRuns: 1 });

@@ -94,6 +94,20 @@ describe("a run from trigger to final state", () => {
     expect(await f.db.prisma.taskRun.count()).toBe(before);
   });
 
+  test("an attempt past its maxDuration ends the run TIMED_OUT, without a retry", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const dequeued = await dequeueOne();
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    await engine().reportAttemptResult(f.environment.id, id, {
+      workerId,
+      snapshotId: started.snapshotId,
+      result: { ok: false, error: { name: "MaxDurationExceededError", message: "ran past 1 s", retryable: true }, reason: "MAX_DURATION_EXCEEDED" },
+    });
+    await waitForStatus(id, "TIMED_OUT");
+    expect((await runOf(id)).attemptNumber).toBe(1);
+    expect((await runOf(id)).error).toMatchObject({ code: "MAX_DURATION_EXCEEDED" });
+  });
+
   test("a report or a start with a stale snapshot id is refused and changes nothing", async () => {
     const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
     const dequeued = await dequeueOne();
