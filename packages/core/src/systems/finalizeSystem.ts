@@ -9,6 +9,13 @@ import { isExecuting } from "../state-machine/statuses.ts";
 import type { RunState } from "../snapshots/types.ts";
 import type { EngineResources } from "./resources.ts";
 
+/** How a worker's reason for a failed attempt reads as an error code (hand-backs are no failure). */
+const errorCodeOfReport = {
+  TASK_ERROR: "TASK_RUN_ERROR",
+  MAX_DURATION_EXCEEDED: "MAX_DURATION_EXCEEDED",
+  CANCELLED: "TASK_RUN_CANCELLED",
+} as const satisfies Record<string, TaskRunErrorCode>;
+
 /** Hand-offs to workers that never start the attempt, before the run fails as stalled. */
 const maxUnstartedHandoffs = 5;
 
@@ -50,15 +57,13 @@ export class FinalizeSystem {
         });
         return;
       }
-      const code: TaskRunErrorCode =
-        result.reason === "MAX_DURATION_EXCEEDED" ? "MAX_DURATION_EXCEEDED" : result.reason === "CANCELLED" ? "TASK_RUN_CANCELLED" : "TASK_RUN_ERROR";
-      const error: RunError = { ...result.error, code };
       if (result.reason === "WORKER_SHUTDOWN") {
-        await this.retry(latest, error, 0, `Attempt ${latest.attemptNumber} handed back by a stopping worker; queued again`);
+        // not the task's failure: the run goes back as it was, for another worker
+        await this.requeueAsPending(latest, `Attempt ${latest.attemptNumber} handed back by its stopping worker; queued again`);
         return;
       }
-      const retryable = code === "TASK_RUN_ERROR" && result.error.retryable;
-      await this.failAttempt(latest, error, retryable);
+      const code = errorCodeOfReport[result.reason];
+      await this.failAttempt(latest, { ...result.error, code }, code === "TASK_RUN_ERROR" && result.error.retryable);
     });
   }
 
@@ -108,18 +113,16 @@ export class FinalizeSystem {
         await this.finish(latest, runStatusFromError(error.code), error.message, { error: error as unknown as Prisma.InputJsonValue });
         return;
       }
-      await snapshots.mutate(
-        runId,
-        {
-          expectedSnapshotId: latest.id,
-          executionStatus: "QUEUED",
-          runStatus: "PENDING",
-          description: `Worker ${latest.workerId ?? "unknown"} did not start the attempt in time; queued again`,
-          workerId: null,
-        },
-        { afterCommit: (state) => this.requeue(state, Date.now()) },
-      );
+      await this.requeueAsPending(latest, `Worker ${latest.workerId ?? "unknown"} did not start the attempt in time; queued again`);
     });
+  }
+
+  private async requeueAsPending(latest: ExecutionSnapshot, description: string): Promise<void> {
+    await this.resources.snapshots.mutate(
+      latest.runId,
+      { expectedSnapshotId: latest.id, executionStatus: "QUEUED", runStatus: "PENDING", description, workerId: null },
+      { afterCommit: (state) => this.requeue(state, Date.now()) },
+    );
   }
 
   private async failAttempt(latest: ExecutionSnapshot, error: RunError, retryable: boolean): Promise<void> {

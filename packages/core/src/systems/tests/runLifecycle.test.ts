@@ -94,6 +94,24 @@ describe("a run from trigger to final state", () => {
     expect(await f.db.prisma.taskRun.count()).toBe(before);
   });
 
+  test("a stopping worker's hand-back queues the run again as PENDING, not as a failure", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const dequeued = await dequeueOne();
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    await engine().reportAttemptResult(f.environment.id, id, {
+      workerId,
+      snapshotId: started.snapshotId,
+      result: { ok: false, error: { name: "WorkerShutdownError", message: "stopping", retryable: true }, reason: "WORKER_SHUTDOWN" },
+    });
+    await expect.poll(() => historyOf(id), { timeout: 10_000 }).toEqual(["QUEUED/PENDING", "PENDING_EXECUTING/DEQUEUED", "EXECUTING/EXECUTING", "QUEUED/PENDING"]);
+    expect((await runOf(id)).error).toBeNull();
+    const again = await dequeueOne();
+    expect(again).toMatchObject({ runId: id, attemptNumber: 2 });
+    const second = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: again.snapshotId });
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: second.snapshotId, result: { ok: true, output: 2 } });
+    await waitForStatus(id, "COMPLETED_SUCCESSFULLY");
+  });
+
   test("an attempt past its maxDuration ends the run TIMED_OUT, without a retry", async () => {
     const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
     const dequeued = await dequeueOne();
