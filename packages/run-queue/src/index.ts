@@ -1,4 +1,4 @@
-export { RunQueue, type RunQueueOptions } from "./runQueue.ts";
+export { RunQueue, type RunQueueOptions, type RunRef } from "./runQueue.ts";
 export { RunQueueError, ScriptLoadError, type RunQueueErrorCode } from "./errors.ts";
 export { ScriptCode, errorFromScriptCode, type ScriptCodeName } from "./codes.ts";
 export {

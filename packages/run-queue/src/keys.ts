@@ -141,7 +141,12 @@ export class RunQueueKeys {
   }
 
   locator(runId: string): string {
-    return `${this.prefix}${KEY_PARTS.locator}:${encodeName(runId)}`;
+    return `${this.locatorPrefix()}${encodeName(runId)}`;
+  }
+
+  /** What every locator key starts with; a script that drops locators appends encoded run ids to it. */
+  locatorPrefix(): string {
+    return `${this.prefix}${KEY_PARTS.locator}:`;
   }
 
   shardOf(envId: string): number {

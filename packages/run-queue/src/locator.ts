@@ -1,4 +1,5 @@
-import type { CommandContext } from "./commands/context.ts";
+import type { Redis } from "ioredis";
+import { type CommandContext, isCluster } from "./commands/context.ts";
 
 /**
  * Finds a run's env from its id alone (ack, nack, ... take only the run id). The truth is the key
@@ -43,6 +44,18 @@ export class RunLocator {
    * (null for a new run), so the caller can refuse a run id that belongs to another env.
    */
   async claim(runs: readonly { runId: string; envId: string }[]): Promise<(string | null)[]> {
+    if (runs.length > 1 && !isCluster(this.ctx.redis)) {
+      // One write and one read for the batch: sent one by one, each SET costs Redis a read and a
+      // write of its own (~8 us here against ~1.5 us pipelined). A cluster refuses a pipeline
+      // across slots, so there they go one by one.
+      const pipeline = (this.ctx.redis as Redis).pipeline();
+      for (const { runId, envId } of runs) pipeline.call("SET", this.ctx.keys.locator(runId), envId, "NX", "GET");
+      const replies = (await pipeline.exec()) ?? [];
+      return replies.map(([error, owner]) => {
+        if (error) throw error;
+        return owner as string | null;
+      });
+    }
     return Promise.all(
       runs.map(
         ({ runId, envId }) => this.ctx.redis.call("SET", this.ctx.keys.locator(runId), envId, "NX", "GET") as Promise<string | null>,
@@ -53,5 +66,25 @@ export class RunLocator {
   async drop(runId: string): Promise<void> {
     this.forget(runId);
     await this.ctx.redis.del(this.ctx.keys.locator(runId));
+  }
+
+  /** lookup() for many runs: one GET each, sent together. */
+  async lookupMany(runIds: readonly string[]): Promise<(string | null)[]> {
+    return Promise.all(runIds.map((runId) => this.lookup(runId)));
+  }
+
+  /**
+   * drop() for many runs: one DEL of all the keys on a single Redis; on a cluster, where the keys
+   * live in different slots (a multi-key DEL across slots is refused), one DEL each, sent together.
+   */
+  async dropMany(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    for (const runId of runIds) this.forget(runId);
+    const keys = runIds.map((runId) => this.ctx.keys.locator(runId));
+    if (isCluster(this.ctx.redis)) {
+      await Promise.all(keys.map((key) => this.ctx.redis.del(key)));
+    } else {
+      await this.ctx.redis.del(...keys);
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ScriptCode, errorFromScriptCode } from "./codes.ts";
 import { ackScript } from "./commands/ack.ts";
+import { ackManyScript } from "./commands/ackMany.ts";
 import type { CommandContext, EnvState, RedisClient } from "./commands/context.ts";
 import { deadLettersScript } from "./commands/deadLetters.ts";
 import { dequeueScript } from "./commands/dequeue.ts";
@@ -68,6 +69,8 @@ const optionsSchema = z.object({
 
 /** Runs of one env per enqueue script call: big enough to amortise the call, short enough not to stall Redis. */
 const ENQUEUE_CHUNK = 500;
+/** Runs of one env per ackMany script call, for the same reason. */
+const ACK_CHUNK = 500;
 /** Envs whose deadline passed, per shard read, and expired runs per env script, in reclaimExpired(). */
 const RECLAIM_ENVS = 100;
 const RECLAIM_RUNS = 500;
@@ -80,6 +83,16 @@ function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
     throw new RunQueueError("INVALID_ARGUMENT", `${what}: ${parsed.error.message}`, { cause: parsed.error });
   }
   return parsed.data;
+}
+
+/**
+ * What ack, nack, release, extend and remove take besides the run id. `envId` is a hint: the env
+ * the caller knows the run belongs to (the engine always does), which saves the locator read when
+ * this instance has not seen the run. A wrong hint costs that read and nothing else: a run that is
+ * not in the hinted env is looked up by id as without a hint.
+ */
+export interface RunRef {
+  envId?: string;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -228,15 +241,17 @@ export class RunQueue {
   }
 
   /** The run is done: forget it and free its slot. Returns false for an unknown run (e.g. acked twice). */
-  async ack(runId: string): Promise<boolean> {
+  async ack(runId: string, options: RunRef = {}): Promise<boolean> {
     this.#assertOpen();
+    const hint = this.#hint(options);
     try {
-      const { state } = await this.#withRun(runId, async (envId) => {
+      const { state, locatorDropped } = await this.#withRun(runId, hint, async (envId) => {
         const result = await ackScript(this.#ctx, envId, this.#clock(), runId);
         if (!result.found) throw errorFromScriptCode(ScriptCode.RUN_NOT_FOUND, runId, "ack");
         return result;
       });
-      await Promise.all([this.#locator.drop(runId), this.#report(state)]);
+      if (locatorDropped) this.#locator.forget(runId);
+      await Promise.all([locatorDropped ? undefined : this.#locator.drop(runId), this.#report(state)]);
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -245,12 +260,82 @@ export class RunQueue {
   }
 
   /**
+   * ack() for many runs at once: `result[i]` is what `ack(runIds[i])` would return (false for an
+   * unknown run, or for a run id listed twice: it is acked once). The runs are grouped by env, and
+   * each env's runs are acked in one script call (per 500), which pays the per-env work once per
+   * call instead of once per run; then one locator delete and one index update per shard. With
+   * `envId`, every run is first looked for in that env (see RunRef).
+   */
+  async ackMany(runIds: readonly string[], options: RunRef = {}): Promise<boolean[]> {
+    this.#assertOpen();
+    const hint = this.#hint(options);
+    const ids = runIds.map((runId) => validate(envIdSchema, runId, "ackMany runId"));
+    const found = new Array<boolean>(ids.length).fill(false);
+    const guessed = new Map<number, string>();
+    const unknown: number[] = [];
+    ids.forEach((runId, i) => {
+      const envId = hint ?? this.#locator.cached(runId);
+      if (envId === undefined) unknown.push(i);
+      else guessed.set(i, envId);
+    });
+    // Runs acked whose locator the caller still has to delete (on a cluster; see ackManyScript).
+    const acked: string[] = [];
+    const states: EnvState[] = [];
+    // Round 1: the runs whose env is known or guessed. Round 2: the rest, and every guess that
+    // missed, through the locator (the env a run is in, if it still exists).
+    const missed = await this.#ackGroups(ids, guessed, found, acked, states);
+    const retry = [...unknown, ...missed];
+    if (retry.length > 0) {
+      const owners = await this.#locator.lookupMany(retry.map((i) => ids[i] as string));
+      const located = new Map<number, string>();
+      retry.forEach((i, n) => {
+        const envId = owners[n];
+        if (envId != null && envId !== guessed.get(i)) located.set(i, envId);
+      });
+      await this.#ackGroups(ids, located, found, acked, states);
+    }
+    await Promise.all([this.#locator.dropMany(acked), this.#shards.apply(states.filter((state) => state.changed).map((state) => ({ state, served: 0 })))]);
+    return found;
+  }
+
+  /** Acks the runs `envOf` maps (index → env), one script call per env and chunk; returns the indexes not found there. */
+  async #ackGroups(ids: readonly string[], envOf: ReadonlyMap<number, string>, found: boolean[], acked: string[], states: EnvState[]): Promise<number[]> {
+    const byEnv = new Map<string, number[]>();
+    for (const [i, envId] of envOf) {
+      const list = byEnv.get(envId);
+      if (list) list.push(i);
+      else byEnv.set(envId, [i]);
+    }
+    const missed: number[] = [];
+    const calls: Promise<void>[] = [];
+    for (const [envId, list] of byEnv) {
+      for (let start = 0; start < list.length; start += ACK_CHUNK) {
+        const chunk = list.slice(start, start + ACK_CHUNK);
+        calls.push(
+          ackManyScript(this.#ctx, envId, this.#clock(), chunk.map((i) => ids[i] as string)).then((result) => {
+            states.push(result.state);
+            chunk.forEach((i, n) => {
+              if (result.found[n]) {
+                found[i] = true;
+                if (result.locatorsDropped) this.#locator.forget(ids[i] as string);
+                else acked.push(ids[i] as string);
+              } else missed.push(i);
+            });
+          }),
+        );
+      }
+    }
+    await Promise.all(calls);
+    return missed;
+  }
+
+  /**
    * Gives an in-flight run back: queued again at `retryAt` (default now) with its attempt count up,
    * or dead-lettered past maxNackAttempts. Throws RUN_NOT_FOUND / RUN_NOT_IN_FLIGHT.
    */
-  async nack(runId: string, options: { retryAt?: number } = {}): Promise<{ deadLettered: boolean; attempt: number }> {
+  async nack(runId: string, options: { retryAt?: number } & RunRef = {}): Promise<{ deadLettered: boolean; attempt: number }> {
     this.#assertOpen();
-    const { state, deadLettered, attempt } = await this.#withRun(runId, (envId) => {
+    const { state, deadLettered, attempt } = await this.#withRun(runId, this.#hint(options), (envId) => {
       const now = this.#clock();
       return nackScript(this.#ctx, envId, now, runId, options.retryAt ?? now, this.#maxNackAttempts);
     });
@@ -259,9 +344,9 @@ export class RunQueue {
   }
 
   /** An in-flight run suspends: its slot is freed, the run stays known. Throws RUN_NOT_FOUND / RUN_NOT_IN_FLIGHT. */
-  async release(runId: string): Promise<void> {
+  async release(runId: string, options: RunRef = {}): Promise<void> {
     this.#assertOpen();
-    const { state } = await this.#withRun(runId, (envId) => releaseScript(this.#ctx, envId, this.#clock(), runId));
+    const { state } = await this.#withRun(runId, this.#hint(options), (envId) => releaseScript(this.#ctx, envId, this.#clock(), runId));
     await this.#report(state);
   }
 
@@ -272,7 +357,7 @@ export class RunQueue {
    */
   async reacquire(runId: string): Promise<ReacquireResult> {
     this.#assertOpen();
-    const { state, result } = await this.#withRun(runId, (envId) => {
+    const { state, result } = await this.#withRun(runId, undefined, (envId) => {
       const now = this.#clock();
       return reacquireScript(this.#ctx, envId, now, runId, now + this.#visibilityTimeoutMs);
     });
@@ -281,10 +366,11 @@ export class RunQueue {
   }
 
   /** Removes a run that is not in flight (cancelled or expired). False if unknown; throws RUN_IN_FLIGHT. */
-  async remove(runId: string): Promise<boolean> {
+  async remove(runId: string, options: RunRef = {}): Promise<boolean> {
     this.#assertOpen();
+    const hint = this.#hint(options);
     try {
-      const { state } = await this.#withRun(runId, async (envId) => {
+      const { state } = await this.#withRun(runId, hint, async (envId) => {
         const result = await removeScript(this.#ctx, envId, this.#clock(), runId);
         if (!result.found) throw errorFromScriptCode(ScriptCode.RUN_NOT_FOUND, runId, "remove");
         return result;
@@ -298,11 +384,11 @@ export class RunQueue {
   }
 
   /** The consumer of an in-flight run is alive: its deadline moves to now + the timeout. Returns the new deadline. */
-  async extend(runId: string, options: { visibilityTimeoutMs?: number } = {}): Promise<number> {
+  async extend(runId: string, options: { visibilityTimeoutMs?: number } & RunRef = {}): Promise<number> {
     this.#assertOpen();
     const now = this.#clock();
     const deadline = now + validate(z.number().int().positive(), options.visibilityTimeoutMs ?? this.#visibilityTimeoutMs, "visibilityTimeoutMs");
-    const { state } = await this.#withRun(runId, (envId) => extendScript(this.#ctx, envId, now, runId, deadline));
+    const { state } = await this.#withRun(runId, this.#hint(options), (envId) => extendScript(this.#ctx, envId, now, runId, deadline));
     await this.#report(state);
     return deadline;
   }
@@ -367,7 +453,7 @@ export class RunQueue {
   async explain(runId: string): Promise<Explanation> {
     this.#assertOpen();
     try {
-      return await this.#withRun(runId, async (envId) => {
+      return await this.#withRun(runId, undefined, async (envId) => {
         const explanation = await explainScript(this.#ctx, envId, this.#clock(), runId);
         if (explanation.state === "unknown") throw errorFromScriptCode(ScriptCode.RUN_NOT_FOUND, runId, "explain");
         return explanation;
@@ -436,7 +522,7 @@ export class RunQueue {
   /** Queues a dead-lettered run again with a fresh attempt count. Throws RUN_NOT_FOUND / RUN_NOT_DEAD_LETTERED. */
   async redrive(runId: string): Promise<void> {
     this.#assertOpen();
-    const { state } = await this.#withRun(runId, (envId) => redriveScript(this.#ctx, envId, this.#clock(), runId));
+    const { state } = await this.#withRun(runId, undefined, (envId) => redriveScript(this.#ctx, envId, this.#clock(), runId));
     await this.#report(state);
   }
 
@@ -467,12 +553,16 @@ export class RunQueue {
     await this.#shards.apply([{ state, served: 0 }]);
   }
 
+  #hint(options: RunRef): string | undefined {
+    return options.envId === undefined ? undefined : validate(envIdSchema, options.envId, "envId");
+  }
+
   /**
-   * Runs an env script for a run known only by id: first in the cached env, then, if the run is not
-   * there, in the env its locator names.
+   * Runs an env script for a run known only by id: first in the hinted or cached env, then, if the
+   * run is not there, in the env its locator names.
    */
-  async #withRun<R>(runId: string, run: (envId: string) => Promise<R>): Promise<R> {
-    const cached = this.#locator.cached(runId);
+  async #withRun<R>(runId: string, hint: string | undefined, run: (envId: string) => Promise<R>): Promise<R> {
+    const cached = hint ?? this.#locator.cached(runId);
     if (cached !== undefined) {
       try {
         return await run(cached);

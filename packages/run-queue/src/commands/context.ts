@@ -28,6 +28,20 @@ export interface EnvState {
 const replySchema = z.array(z.union([z.string(), z.number()]));
 const stateSchema = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
 
+/**
+ * True for an ioredis Cluster. On a single Redis every key is on one node, so a script may also
+ * touch the locator keys (ack, ackMany and remove drop them in the same call), and batches of
+ * commands on keys of different slots may be pipelined; on a cluster neither is possible.
+ */
+export function isCluster(redis: RedisClient): boolean {
+  return (redis as { isCluster?: boolean }).isCluster === true;
+}
+
+/** The locator prefix for scripts that drop locators themselves, or "" on a cluster (the caller drops them). */
+export function locatorPrefixArg(ctx: CommandContext): string {
+  return isCluster(ctx.redis) ? "" : ctx.keys.locatorPrefix();
+}
+
 /** Parses a reply with zod, turning a mismatch into a typed error. */
 export function parseReply<T>(schema: z.ZodType<T>, reply: unknown, op: string): T {
   const parsed = schema.safeParse(reply);

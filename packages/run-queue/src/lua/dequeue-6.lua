@@ -10,6 +10,15 @@
   out blocked (a limit lowered since they joined) are moved out and skipped, so the loop is bounded
   by count + the number of such stale members (guarded anyway).
 
+  Runs are taken in stretches: one read of the two lowest queues and the two lowest lanes of the
+  head queue tells how many runs in a row the one-run-at-a-time order would serve from the head
+  lane (its score stays below the runner-up's; a tie is left to the next read), and the env limit,
+  the lane's limit and the rates (simulated with the same GCRA) cap the stretch so that it ends
+  where that order would stop. A stretch pops its runs with one ZPOPMIN, takes their slots with
+  one ZADD / SADD per set, moves the virtual times once, and evaluates the lane once at its end,
+  as the one-at-a-time order does after its last run; per run remain one HSET (state, consumer,
+  deadline) and one HMGET (the message). The result is the same runs in the same order.
+
   KEYS[1..6] env meta, queues, timers, qvt, inflight, dead
   ARGV[1] env key base   ARGV[2] now (ms)   ARGV[3] count   ARGV[4] visibility deadline (ms)
   ARGV[5] consumer id
@@ -28,8 +37,44 @@
 --- @include "queueStatus"
 --- @include "refresh"
 --- @include "promoteTimers"
---- @include "slots"
 --- @include "envState"
+
+-- Runs per stretch at most, so the argument lists of ZADD / SADD stay far below Lua's unpack limit.
+local MAX_STRETCH = 1000
+
+-- How many serves in a row the head of a fair set (score s) gets before the runner-up (score s2,
+-- nil = none) is as low: every serve adds 1; at a tie the next read decides, by member order.
+local function stretchLength(s, s2)
+  if not s2 then
+    return MAX_STRETCH
+  end
+  local n = math.ceil(tonumber(s2) - s)
+  if n < 1 then
+    return 1
+  end
+  return n
+end
+
+-- How many of up to `max` dequeues a GCRA state allows now, checking each one (`firstFree`: the
+-- first is not checked, as the queue-level rate is checked when the queue joins the candidates).
+local function rateAllows(tat, max, limit, period, now, firstFree)
+  local n = 0
+  while n < max do
+    if not (n == 0 and firstFree) and gcraNextAllowed(tat, limit, period) > now then
+      break
+    end
+    tat = gcraAfterDequeue(tat, now, limit, period)
+    n = n + 1
+  end
+  return n
+end
+
+local function gcraAfter(tat, k, now, limit, period)
+  for _ = 1, k do
+    tat = gcraAfterDequeue(tat, now, limit, period)
+  end
+  return tat
+end
 
 local E = envContext()
 promoteTimers(E)
@@ -44,30 +89,46 @@ local served = 0
 local guard = count + 100
 while served < count and guard > 0 do
   guard = guard - 1
-  if E.limit and envInflight >= E.limit then
-    break
+  local room = math.min(count - served, MAX_STRETCH)
+  if E.limit then
+    if envInflight >= E.limit then
+      break
+    end
+    room = math.min(room, E.limit - envInflight)
   end
-  local qh = redis.call("ZRANGE", E.queues, 0, 0, "WITHSCORES")
+  local qh = redis.call("ZRANGE", E.queues, 0, 1, "WITHSCORES")
   local q = qh[1]
   if not q then
     break
   end
   local m = queueMeta(E.base, q)
   local lanes = queueKey(E.base, q, "lanes")
-  local lh = redis.call("ZRANGE", lanes, 0, 0, "WITHSCORES")
+  local lh = redis.call("ZRANGE", lanes, 0, 1, "WITHSCORES")
   local l = lh[1]
   -- Candidates are runnable by invariant, except after a limit was lowered or a per-key rate
   -- changed: those are re-checked here, and a stale candidate is moved out, not served.
   local stale = not l
-  if not stale and m.limit and redis.call("SCARD", laneKey(E.base, q, l, "inflight")) >= m.limit then
-    stale = true
+  if not stale and m.limit then
+    local laneInflight = redis.call("SCARD", laneKey(E.base, q, l, "inflight"))
+    stale = laneInflight >= m.limit
+    room = math.min(room, m.limit - laneInflight)
   end
+  local ltatKey, ltat
   if not stale and m.rl and m.rk then
-    stale = gcraNextAllowed(tonumber(redis.call("HGET", queueKey(E.base, q, "ltat"), l)), m.rl, m.rp) > E.now
+    ltatKey = queueKey(E.base, q, "ltat")
+    ltat = tonumber(redis.call("HGET", ltatKey, l))
+    room = rateAllows(ltat, room, m.rl, m.rp, E.now, false)
+    stale = room == 0
   end
   local popped
   if not stale then
-    popped = redis.call("ZPOPMIN", laneKey(E.base, q, l, "ready"))
+    local qs, ls = tonumber(qh[2]), tonumber(lh[2])
+    room = math.min(room, stretchLength(qs, qh[4]), stretchLength(ls, lh[4]))
+    if m.rl and not m.rk then
+      room = rateAllows(m.tat, room, m.rl, m.rp, E.now, true)
+    end
+    local ready = promoteDue(E.base, q, l, E.now)
+    popped = redis.call("ZPOPMIN", ready, room)
     stale = not popped[1]
   end
   if stale then
@@ -76,36 +137,55 @@ while served < count and guard > 0 do
     end
     refreshQueue(E, q, m)
   else
-    local runId = popped[1]
-    local rk = runKey(E.base, runId)
-    redis.call("HSET", rk, "st", "f", "c", consumer, "d", deadline)
-    local r = redis.call("HMGET", rk, "o", "p", "a", "n")
-    takeSlot(E, q, l, runId, deadline)
-    bump(E.meta, "queued", -1)
-    local meta = queueKey(E.base, q, "meta")
-    bump(meta, "queued", -1)
-    envInflight = envInflight + 1
-
-    -- Virtual time: the served queue and lane move back by one; the clocks remember where
-    -- service is, for members that join later.
-    local qs, ls = tonumber(qh[2]), tonumber(lh[2])
-    if qs > E.clock then
-      E.clock = qs
+    local k = #popped / 2
+    local ids, slots = {}, {}
+    for i = 1, k do
+      local runId = popped[2 * i - 1]
+      local rk = runKey(E.base, runId)
+      redis.call("HSET", rk, "st", "f", "c", consumer, "d", deadline)
+      local r = redis.call("HMGET", rk, "o", "p", "a", "n")
+      ids[i] = runId
+      slots[2 * i - 1] = deadline
+      slots[2 * i] = runId
+      local n = #out
+      out[n + 1] = runId
+      out[n + 2] = r[1]
+      out[n + 3] = q
+      out[n + 4] = l
+      out[n + 5] = r[2]
+      out[n + 6] = r[3]
+      out[n + 7] = r[4]
+      out[n + 8] = deadline
     end
-    redis.call("ZINCRBY", E.queues, 1, q)
-    redis.call("ZINCRBY", lanes, 1, l)
-    if ls > m.vclock then
-      m.vclock = ls
-      redis.call("HSET", meta, "vclock", ls)
+    -- The slots (includes/slots.lua, for k runs at once) and the queued counters.
+    redis.call("ZADD", E.inflight, unpack(slots))
+    redis.call("SADD", queueKey(E.base, q, "inflight"), unpack(ids))
+    redis.call("SADD", laneKey(E.base, q, l, "inflight"), unpack(ids))
+    local meta = queueKey(E.base, q, "meta")
+    bump(E.meta, "queued", -k)
+    bump(meta, "queued", -k)
+    envInflight = envInflight + k
+    served = served + k
+
+    -- Virtual time: the served queue and lane move back by k; the clocks remember where service
+    -- is (the start score of the last run served), for members that join later.
+    local lastQ, lastL = tonumber(qh[2]) + k - 1, tonumber(lh[2]) + k - 1
+    if lastQ > E.clock then
+      E.clock = lastQ
+    end
+    redis.call("ZINCRBY", E.queues, k, q)
+    redis.call("ZINCRBY", lanes, k, l)
+    if lastL > m.vclock then
+      m.vclock = lastL
+      redis.call("HSET", meta, "vclock", lastL)
     end
     local queueRated = false
     if m.rl then
       if m.rk then
-        local ltat = queueKey(E.base, q, "ltat")
-        redis.call("HSET", ltat, l, gcraAfterDequeue(tonumber(redis.call("HGET", ltat, l)), E.now, m.rl, m.rp))
+        redis.call("HSET", ltatKey, l, gcraAfter(ltat, k, E.now, m.rl, m.rp))
       else
         queueRated = true
-        m.tat = gcraAfterDequeue(m.tat, E.now, m.rl, m.rp)
+        m.tat = gcraAfter(m.tat, k, E.now, m.rl, m.rp)
         redis.call("HSET", meta, "tat", m.tat)
       end
     end
@@ -117,19 +197,9 @@ while served < count and guard > 0 do
     elseif queueRated then
       refreshQueue(E, q, m)
     end
-
-    served = served + 1
-    local n = #out
-    out[n + 1] = runId
-    out[n + 2] = r[1]
-    out[n + 3] = q
-    out[n + 4] = l
-    out[n + 5] = r[2]
-    out[n + 6] = r[3]
-    out[n + 7] = r[4]
-    out[n + 8] = deadline
   end
 end
 
+E.inflightCount = envInflight
 table.insert(out, 1, served)
-return withState(E, out)
+return withState(E, out, true)

@@ -3,7 +3,9 @@
   it keeps its identity. It is no longer in flight (no visibility deadline) until reacquire, or
   until enqueue queues it again, or ack forgets it.
 
-  Invariant: the slot is freed exactly once; releasing a released run changes nothing.
+  Invariant: the slot is freed exactly once; releasing a released run changes nothing. Its lane
+  and queue are refreshed when the freed slot can matter to them (includes/refresh.lua,
+  refreshAfterFree).
 
   KEYS[1..6] env meta, queues, timers, qvt, inflight, dead   KEYS[7] the run's hash
   ARGV[1] env key base   ARGV[2] now (ms)   ARGV[3] run id
@@ -40,5 +42,7 @@ end
 freeSlot(E, q, l, runId)
 redis.call("HSET", KEYS[7], "st", "r")
 redis.call("HDEL", KEYS[7], "d")
-refresh(E, q, l)
-return withState(E, { CODE.OK })
+if refreshAfterFree(E, q, l) then
+  return withState(E, { CODE.OK })
+end
+return appendAll(envStateAfterFree(E, 1), { CODE.OK })

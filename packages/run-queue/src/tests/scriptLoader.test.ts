@@ -68,7 +68,7 @@ describe("script loader", () => {
   it("loads every script of the package and each compiles on Redis", async () => {
     const registry = runQueueScripts();
     expect(registry.ops().sort()).toEqual([
-      "ack", "deadLetters", "dequeue", "enqueue", "explain", "extend", "nack", "reacquire", "reclaim", "redrive",
+      "ack", "ackMany", "deadLetters", "dequeue", "enqueue", "explain", "extend", "nack", "reacquire", "reclaim", "redrive",
       "release", "remove", "setConcurrencyLimit", "setPaused", "setRateLimit", "shardPeek", "shardUpdate", "stats",
     ]);
     for (const op of registry.ops()) {

@@ -16,3 +16,32 @@ local function unplaceRun(E, q, l, runId)
   bump(E.meta, "queued", -1)
   bump(queueKey(E.base, q, "meta"), "queued", -1)
 end
+
+--[[ The same for a batch (enqueue): placeRunLater collects the runs per lane set, flushPlaced adds
+  each set's runs with one ZADD (at most 500 runs per script call, so the argument list stays small). ]]
+local PLACED = {}
+local PLACED_KEYS = {}
+
+local function placeRunLater(E, q, l, runId, score, availableAt)
+  local key, member = laneKey(E.base, q, l, "ready"), score
+  if availableAt > E.now then
+    key, member = laneKey(E.base, q, l, "delayed"), availableAt
+  end
+  local args = PLACED[key]
+  if not args then
+    args = {}
+    PLACED[key] = args
+    PLACED_KEYS[#PLACED_KEYS + 1] = key
+  end
+  args[#args + 1] = member
+  args[#args + 1] = runId
+  bump(E.meta, "queued", 1)
+  bump(queueKey(E.base, q, "meta"), "queued", 1)
+end
+
+local function flushPlaced()
+  for _, key in ipairs(PLACED_KEYS) do
+    redis.call("ZADD", key, unpack(PLACED[key]))
+  end
+  PLACED, PLACED_KEYS = {}, {}
+end

@@ -53,6 +53,7 @@ local function refreshQueue(E, q, m)
   end
   if status ~= "ready" then
     local meta = queueKey(base, q, "meta")
+    flushBumps(meta)
     if not redis.call("HGET", meta, "queued") and redis.call("SCARD", queueKey(base, q, "inflight")) == 0 then
       redis.call("HDEL", E.qvt, q)
       redis.call("HDEL", meta, "vclock")
@@ -85,11 +86,19 @@ local function refreshAfterAdd(E, q, l)
   end
 end
 
--- After a slot of the lane was freed: the lane's status changes only if it waited at its limit;
--- if it has no available runs it may have become idle, and its saved state can go.
+-- After a slot of the lane was freed. A lane that is a candidate stays one, and its queue is
+-- where it was (its status does not depend on slots). A lane that waited at its limit can run
+-- again: full refresh. Any other lane (nothing available now, or a per-key rate used up) keeps its
+-- status, so only its last slot matters: then the lane, and maybe its queue, may have become idle
+-- and their saved state can go. Returns whether it refreshed (queues or timers may have changed).
 local function refreshAfterFree(E, q, l)
-  if redis.call("SISMEMBER", queueKey(E.base, q, "blocked"), l) == 1
-    or redis.call("EXISTS", laneKey(E.base, q, l, "ready")) == 0 then
-    refresh(E, q, l)
+  if redis.call("ZSCORE", queueKey(E.base, q, "lanes"), l) then
+    return false
   end
+  if redis.call("SISMEMBER", queueKey(E.base, q, "blocked"), l) == 1
+    or redis.call("SCARD", laneKey(E.base, q, l, "inflight")) == 0 then
+    refresh(E, q, l)
+    return true
+  end
+  return false
 end
