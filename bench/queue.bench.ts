@@ -146,10 +146,16 @@ async function createIdleQueues(admin: RunQueueLike, count: number): Promise<{ s
 
 /**
  * Enqueue -> dequeue (batches of `cfg.batch`) -> ack through 10 active queues, while
- * `totalQueues - 10` other queues sit at their limit or empty.
+ * `totalQueues - 10` other queues sit at their limit or empty. `ackMode` "each": every run is acked
+ * with its own ack() call (as the engine does, one run as it finishes); "many": a consumer acks the
+ * runs of a dequeued batch with one ackMany() call.
  */
-async function runQueueThroughput(create: RunQueueFactory, totalQueues: number): Promise<WindowResult & { unexpected: number }> {
-  const prefix = janitor.track(uniquePrefix(`rq${totalQueues}`));
+async function runQueueThroughput(
+  create: RunQueueFactory,
+  totalQueues: number,
+  ackMode: "each" | "many" = "each",
+): Promise<WindowResult & { unexpected: number }> {
+  const prefix = janitor.track(uniquePrefix(`rq${totalQueues}${ackMode === "many" ? "m" : ""}`));
   const clients = new Clients(create, prefix);
   const admin = clients.open();
   const active = Array.from({ length: cfg.activeQueues }, (_, i) => ({ envId: `env${i}`, queue: `active${i}` }));
@@ -193,17 +199,25 @@ async function runQueueThroughput(create: RunQueueFactory, totalQueues: number):
         await sleep(1);
         continue;
       }
-      await Promise.all(
-        runs.map(async (r) => {
-          await rq.ack(r.runId);
-          const t = enqueuedAt.get(r.runId);
-          if (t === undefined) unexpected++;
-          else {
-            enqueuedAt.delete(r.runId);
-            flow.onAcked(1, t);
-          }
-        }),
-      );
+      const acked = (r: RunMessage) => {
+        const t = enqueuedAt.get(r.runId);
+        if (t === undefined) unexpected++;
+        else {
+          enqueuedAt.delete(r.runId);
+          flow.onAcked(1, t);
+        }
+      };
+      if (ackMode === "many" && rq.ackMany) {
+        await rq.ackMany(runs.map((r) => r.runId));
+        runs.forEach(acked);
+      } else {
+        await Promise.all(
+          runs.map(async (r) => {
+            await rq.ack(r.runId);
+            acked(r);
+          }),
+        );
+      }
     }
   };
   const loops = [produce(), produce(), ...Array.from({ length: cfg.consumers }, (_, i) => consume(clients.open(), `c${i}`))];
@@ -254,6 +268,20 @@ async function runQueueCostByOperation(create: RunQueueFactory): Promise<Array<{
   out[out.length - 1]!.callsPerRun = dequeueCalls / runs;
   if (taken.length !== runs) throw new Error(`cost: dequeued ${taken.length} of ${runs}`);
   await phase("ack", runs, () => inWaves(taken, cfg.batch, (id) => rq.ack(id)));
+  // The same runs again, acked with ackMany (one call per dequeued batch of 50) instead.
+  const ackMany = rq.ackMany?.bind(rq);
+  if (ackMany) {
+    await inWaves(chunk(messages, cfg.batch), 4, (b) => enqueueBatch(rq, b));
+    const again: string[][] = [];
+    let got = 0;
+    while (got < runs) {
+      const batch = await rq.dequeue({ consumerId: "c", maxCount: cfg.batch });
+      if (batch.length === 0) throw new Error(`cost: dequeued ${got} of ${runs} for ackMany`);
+      again.push(batch.map((r) => r.runId));
+      got += batch.length;
+    }
+    await phase(`ackMany(${cfg.batch})`, again.length, () => inWaves(again, 1, (ids) => ackMany(ids)));
+  }
   meterConn.disconnect();
   await clients.closeAll();
   await janitor.clean(prefix);
@@ -421,7 +449,7 @@ async function main(): Promise<void> {
   );
 
   const loaded = await loadRunQueue();
-  const ours: Partial<Record<"q10" | "q1000" | "q100000", number>> = {};
+  const ours: Partial<Record<"q10" | "q1000" | "q100000" | "q1000AckMany", number>> = {};
   let noisy: NoisyResult | null = null;
   if ("unavailable" in loaded) {
     log(`@runengine/run-queue: SKIPPED (${loaded.unavailable})`);
@@ -431,6 +459,12 @@ async function main(): Promise<void> {
       describe(`run-queue, ${fmtInt(n)} queues (${cfg.activeQueues} active)`, r);
       if (r.unexpected > 0) log(`  WARNING: ${r.unexpected} setup runs from blocked queues were dequeued`);
       ours[`q${n}` as keyof typeof ours] = r.runsPerSec;
+    }
+    if (cfg.only.has("rq") && cfg.queueCounts.includes(1000)) {
+      const r = await runQueueThroughput(loaded.create, 1000, "many");
+      describe(`run-queue, 1,000 queues (10 active), ackMany per dequeued batch`, r);
+      if (r.unexpected > 0) log(`  WARNING: ${r.unexpected} setup runs from blocked queues were dequeued`);
+      ours.q1000AckMany = r.runsPerSec;
     }
     if (cfg.only.has("rq")) {
       const costs = await runQueueCostByOperation(loaded.create);
@@ -468,6 +502,7 @@ async function main(): Promise<void> {
       q10: ours.q10 === undefined ? null : Math.round(ours.q10),
       q1000: ours.q1000 === undefined ? null : Math.round(ours.q1000),
       q100000: ours.q100000 === undefined ? null : Math.round(ours.q100000),
+      q1000AckMany: ours.q1000AckMany === undefined ? null : Math.round(ours.q1000AckMany),
     },
     bullmqRunsPerSec: Math.round(bull1.runsPerSec),
     ratioVsBullmq: ratio(ours.q10, bull1.runsPerSec),

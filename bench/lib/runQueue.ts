@@ -21,6 +21,8 @@ export interface RunQueueLike {
   enqueueMany?(messages: RunMessage[]): Promise<unknown>;
   dequeue(opts: { consumerId: string; maxCount: number }): Promise<RunMessage[]>;
   ack(runId: string): Promise<unknown>;
+  /** Acks many runs in one call (grouped by env inside); absent in versions without it. */
+  ackMany?(runIds: string[]): Promise<unknown>;
   setConcurrencyLimit(opts: { envId: string; queue?: string; limit: number }): Promise<unknown>;
   stats(opts: { envId: string; queue?: string }): Promise<{ queued: number; inFlight: number; limit: number | null }>;
   close(): Promise<unknown>;
