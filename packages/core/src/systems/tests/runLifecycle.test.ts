@@ -17,6 +17,14 @@ const runOf = (id: string) => f.db.prisma.taskRun.findUniqueOrThrow({ where: { i
 const historyOf = async (id: string) => (await engine().reads.history(f.environment.id, id)).map((s) => `${s.executionStatus}/${s.runStatus}`);
 const waitForStatus = (id: string, status: string) => expect.poll(async () => (await runOf(id)).status, { timeout: 10_000 }).toBe(status);
 
+/** A run of "hello", dequeued and its first attempt started. */
+async function startedRun() {
+  const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+  const dequeued = await dequeueOne();
+  const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+  return { id, started };
+}
+
 async function dequeueOne() {
   const [run] = await engine().dequeueForWorker({ workerId, maxRuns: 1 });
   if (!run) throw new Error("nothing dequeued");
@@ -76,9 +84,7 @@ describe("a run from trigger to final state", () => {
   });
 
   test("a non-retryable error ends the run at once with COMPLETED_WITH_ERRORS", async () => {
-    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
-    const dequeued = await dequeueOne();
-    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    const { id, started } = await startedRun();
     await engine().reportAttemptResult(f.environment.id, id, {
       workerId,
       snapshotId: started.snapshotId,
@@ -95,9 +101,7 @@ describe("a run from trigger to final state", () => {
   });
 
   test("a stopping worker's hand-back queues the run again as PENDING, not as a failure", async () => {
-    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
-    const dequeued = await dequeueOne();
-    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    const { id, started } = await startedRun();
     await engine().reportAttemptResult(f.environment.id, id, {
       workerId,
       snapshotId: started.snapshotId,
@@ -113,9 +117,7 @@ describe("a run from trigger to final state", () => {
   });
 
   test("an attempt past its maxDuration ends the run TIMED_OUT, without a retry", async () => {
-    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
-    const dequeued = await dequeueOne();
-    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    const { id, started } = await startedRun();
     await engine().reportAttemptResult(f.environment.id, id, {
       workerId,
       snapshotId: started.snapshotId,
@@ -192,9 +194,7 @@ describe("cancellation", () => {
   });
 
   test("an executing run: PENDING_CANCEL, the worker's heartbeat says cancel, its report finishes it", async () => {
-    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
-    const dequeued = await dequeueOne();
-    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    const { id, started } = await startedRun();
     expect(await engine().cancel(f.environment.id, id)).toBe("CANCELED");
     const beat = await engine().heartbeat(f.environment.id, id, { workerId, snapshotId: started.snapshotId });
     expect(beat.action).toBe("cancel");
