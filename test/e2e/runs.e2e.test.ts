@@ -25,6 +25,7 @@ afterAll(async () => {
 const poll = (id: string) => e.client.runs.poll(id, { intervalMs: 250, timeoutMs: 90_000 });
 const statusesOf = async (id: string) => (await e.client.runs.history(id)).snapshots.map((s) => s.executionStatus);
 
+/** Slots held in the run queue; a final state releases its slot right after it commits. */
 async function slotsHeld(): Promise<number> {
   return (await e.runQueue.stats({ envId: e.environment.id })).inFlight;
 }
@@ -43,7 +44,7 @@ describe("runs end to end", () => {
     }
     const workersUsed = new Set(histories.map((h) => h.snapshots[2]?.workerId));
     expect(workersUsed.size).toBe(2);
-    expect(await slotsHeld()).toBe(0);
+    await expect.poll(slotsHeld, { timeout: 10_000 }).toBe(0);
   });
 
   test("a queue limit of 3 across two workers: the task code sees exactly 3 running at once, never more", async () => {
@@ -78,7 +79,7 @@ describe("runs end to end", () => {
     expect(run.status).toBe("COMPLETED_WITH_ERRORS");
     expect(run.attemptCount).toBe(2);
     expect(run.error).toMatchObject({ name: "TypeError", message: "this task always fails" });
-    expect(await slotsHeld()).toBe(0);
+    await expect.poll(slotsHeld, { timeout: 10_000 }).toBe(0);
   });
 
   test("cancel while queued: the run never starts", async () => {
@@ -100,7 +101,7 @@ describe("runs end to end", () => {
     await waitFor(async () => (await statusesOf(id)).at(-1) === "FINISHED", 10_000);
     await waitFor(async () => (await e.redis.get(`${e.prefix}aborted:${id}`)) !== null, 10_000);
     expect(await statusesOf(id)).toEqual(["QUEUED", "PENDING_EXECUTING", "EXECUTING", "PENDING_CANCEL", "FINISHED"]);
-    expect(await slotsHeld()).toBe(0);
+    await expect.poll(slotsHeld, { timeout: 10_000 }).toBe(0);
   });
 
   test("a worker killed with SIGKILL mid-run: the attempt fails as stalled and the run completes on the other worker", async () => {
@@ -120,6 +121,6 @@ describe("runs end to end", () => {
     expect(pids[1]).not.toBe(pids[0]);
     const history = await e.client.runs.history(id);
     expect(history.snapshots.some((s) => /heartbeat/i.test(s.description))).toBe(true);
-    expect(await slotsHeld()).toBe(0);
+    await expect.poll(slotsHeld, { timeout: 10_000 }).toBe(0);
   });
 });

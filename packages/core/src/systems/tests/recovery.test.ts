@@ -71,7 +71,8 @@ describe("heartbeat monitor", () => {
       "PENDING_CANCEL/CANCELED",
       "FINISHED/CANCELED",
     ]);
-    expect(await engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
+    // the queue is acked right after FINISHED commits
+    await expect.poll(() => engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
   });
 
   test("nothing overdue, nothing done", async () => {

@@ -55,7 +55,8 @@ describe("a run from trigger to final state", () => {
       "EXECUTING/EXECUTING",
       "FINISHED/COMPLETED_SUCCESSFULLY",
     ]);
-    expect(await f.handle.engine.resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ queued: 0, inFlight: 0 });
+    // the queue is acked right after FINISHED commits
+    await expect.poll(() => engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ queued: 0, inFlight: 0 });
     expect(await f.handle.engine.resources.heartbeats.size()).toBe(0);
   });
 
@@ -210,6 +211,6 @@ describe("cancellation", () => {
       "PENDING_CANCEL/CANCELED",
       "FINISHED/CANCELED",
     ]);
-    expect(await engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
+    await expect.poll(() => engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
   });
 });
