@@ -7,7 +7,7 @@ import { Queue, Worker } from "bullmq";
 import { Flow, measureWindow, type WindowResult } from "./lib/flow.ts";
 import { connect, KeyJanitor, REDIS_HOST, REDIS_PORT, uniquePrefix } from "./lib/redis.ts";
 import { type RedisCost, RedisMeter } from "./lib/redisMeter.ts";
-import { enqueueBatch, loadRunQueue, type RunMessage, type RunQueueFactory, type RunQueueLike } from "./lib/runQueue.ts";
+import { RunQueue, type DequeuedMessage, type EnqueueMessage } from "@runengine/run-queue";
 import { fmtInt, fmtMs, nowMs, round, sleep, summarize } from "./lib/timing.ts";
 
 const env = process.env;
@@ -77,15 +77,12 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 
 /** One RunQueue per Redis connection, as a separate dispatcher process would have. */
 class Clients {
-  private readonly opened: Array<{ rq: RunQueueLike; close: () => void }> = [];
-  constructor(
-    private readonly create: RunQueueFactory,
-    private readonly keyPrefix: string,
-  ) {}
+  private readonly opened: Array<{ rq: RunQueue; close: () => void }> = [];
+  constructor(private readonly keyPrefix: string) {}
 
-  open(): RunQueueLike {
+  open(): RunQueue {
     const redis = connect();
-    const rq = this.create({ redis, keyPrefix: this.keyPrefix, visibilityTimeoutMs: HOUR_MS });
+    const rq = new RunQueue({ redis, keyPrefix: this.keyPrefix, visibilityTimeoutMs: HOUR_MS });
     this.opened.push({ rq, close: () => redis.disconnect() });
     return rq;
   }
@@ -98,7 +95,7 @@ class Clients {
   }
 }
 
-const msg = (envId: string, queue: string, runId: string): RunMessage => ({
+const msg = (envId: string, queue: string, runId: string): EnqueueMessage => ({
   runId,
   orgId: "org",
   envId,
@@ -111,14 +108,14 @@ const msg = (envId: string, queue: string, runId: string): RunMessage => ({
  * a third at limit 0 with a queued run, a third full (limit 1, one run held in flight, one queued),
  * a third drained (had a run, it was dequeued and acked). Returns how long it took.
  */
-async function createIdleQueues(admin: RunQueueLike, count: number): Promise<{ seconds: number; held: number }> {
+async function createIdleQueues(admin: RunQueue, count: number): Promise<{ seconds: number; held: number }> {
   const t0 = nowMs();
   const envOf = (j: number) => `env${j % cfg.envs}`;
   const kinds = ["zero", "full", "idle"] as const;
   const queues = Array.from({ length: count }, (_, j) => ({ envId: envOf(j), queue: `${kinds[j % 3]}${j}`, kind: kinds[j % 3]! }));
   const limited = queues.filter((q) => q.kind !== "idle");
   await inWaves(limited, 1000, (q) => admin.setConcurrencyLimit({ envId: q.envId, queue: q.queue, limit: q.kind === "zero" ? 0 : 1 }));
-  for (const batch of chunk(queues, 1000)) await enqueueBatch(admin, batch.map((q) => msg(q.envId, q.queue, `setup-a-${q.queue}`)));
+  for (const batch of chunk(queues, 1000)) await admin.enqueueMany(batch.map((q) => msg(q.envId, q.queue, `setup-a-${q.queue}`)));
 
   // Every run of a full or idle queue is dequeueable; zero-limit runs must never come out.
   const expected = queues.length - Math.ceil(count / 3);
@@ -140,7 +137,7 @@ async function createIdleQueues(admin: RunQueueLike, count: number): Promise<{ s
   }
   if (got !== expected) throw new Error(`setup: dequeued ${got} of ${expected} setup runs`);
   const full = queues.filter((q) => q.kind === "full");
-  for (const batch of chunk(full, 1000)) await enqueueBatch(admin, batch.map((q) => msg(q.envId, q.queue, `setup-b-${q.queue}`)));
+  for (const batch of chunk(full, 1000)) await admin.enqueueMany(batch.map((q) => msg(q.envId, q.queue, `setup-b-${q.queue}`)));
   return { seconds: (nowMs() - t0) / 1000, held: full.length };
 }
 
@@ -151,12 +148,11 @@ async function createIdleQueues(admin: RunQueueLike, count: number): Promise<{ s
  * runs of a dequeued batch with one ackMany() call.
  */
 async function runQueueThroughput(
-  create: RunQueueFactory,
   totalQueues: number,
   ackMode: "each" | "many" = "each",
 ): Promise<WindowResult & { unexpected: number }> {
   const prefix = janitor.track(uniquePrefix(`rq${totalQueues}${ackMode === "many" ? "m" : ""}`));
-  const clients = new Clients(create, prefix);
+  const clients = new Clients(prefix);
   const admin = clients.open();
   const active = Array.from({ length: cfg.activeQueues }, (_, i) => ({ envId: `env${i}`, queue: `active${i}` }));
   const envIds = Array.from({ length: totalQueues > cfg.activeQueues ? cfg.envs : cfg.activeQueues }, (_, i) => `env${i}`);
@@ -188,10 +184,10 @@ async function runQueueThroughput(
         return msg(a.envId, a.queue, runId);
       });
       flow.enqueued += batch.length;
-      await enqueueBatch(producer, batch);
+      await producer.enqueueMany(batch);
     }
   };
-  const consume = async (rq: RunQueueLike, consumerId: string) => {
+  const consume = async (rq: RunQueue, consumerId: string) => {
     while (!flow.stopped) {
       const runs = await rq.dequeue({ consumerId, maxCount: cfg.batch });
       if (runs.length === 0) {
@@ -199,7 +195,7 @@ async function runQueueThroughput(
         await sleep(1);
         continue;
       }
-      const acked = (r: RunMessage) => {
+      const acked = (r: DequeuedMessage) => {
         const t = enqueuedAt.get(r.runId);
         if (t === undefined) unexpected++;
         else {
@@ -207,7 +203,7 @@ async function runQueueThroughput(
           flow.onAcked(1, t);
         }
       };
-      if (ackMode === "many" && rq.ackMany) {
+      if (ackMode === "many") {
         await rq.ackMany(runs.map((r) => r.runId));
         runs.forEach(acked);
       } else {
@@ -236,9 +232,9 @@ async function runQueueThroughput(
  * 20,000 runs over the 10 active queues enqueued (batches of 50), dequeued (maxCount 50), acked.
  * Says which operation the throughput figures are spent on.
  */
-async function runQueueCostByOperation(create: RunQueueFactory): Promise<Array<{ op: string; cost: RedisCost; callsPerRun: number }>> {
+async function runQueueCostByOperation(): Promise<Array<{ op: string; cost: RedisCost; callsPerRun: number }>> {
   const prefix = janitor.track(uniquePrefix("rqcost"));
-  const clients = new Clients(create, prefix);
+  const clients = new Clients(prefix);
   const rq = clients.open();
   const meterConn = connect();
   const meter = new RedisMeter(meterConn);
@@ -253,7 +249,7 @@ async function runQueueCostByOperation(create: RunQueueFactory): Promise<Array<{
   };
 
   const messages = Array.from({ length: runs }, (_, n) => msg(active[n % active.length]!.envId, active[n % active.length]!.queue, `r${n}`));
-  await phase("enqueueMany(50)", runs / cfg.batch, () => inWaves(chunk(messages, cfg.batch), 4, (b) => enqueueBatch(rq, b)));
+  await phase("enqueueMany(50)", runs / cfg.batch, () => inWaves(chunk(messages, cfg.batch), 4, (b) => rq.enqueueMany(b)));
   const taken: string[] = [];
   let dequeueCalls = 0;
   await phase("dequeue(maxCount 50)", 0, async () => {
@@ -269,19 +265,16 @@ async function runQueueCostByOperation(create: RunQueueFactory): Promise<Array<{
   if (taken.length !== runs) throw new Error(`cost: dequeued ${taken.length} of ${runs}`);
   await phase("ack", runs, () => inWaves(taken, cfg.batch, (id) => rq.ack(id)));
   // The same runs again, acked with ackMany (one call per dequeued batch of 50) instead.
-  const ackMany = rq.ackMany?.bind(rq);
-  if (ackMany) {
-    await inWaves(chunk(messages, cfg.batch), 4, (b) => enqueueBatch(rq, b));
-    const again: string[][] = [];
-    let got = 0;
-    while (got < runs) {
-      const batch = await rq.dequeue({ consumerId: "c", maxCount: cfg.batch });
-      if (batch.length === 0) throw new Error(`cost: dequeued ${got} of ${runs} for ackMany`);
-      again.push(batch.map((r) => r.runId));
-      got += batch.length;
-    }
-    await phase(`ackMany(${cfg.batch})`, again.length, () => inWaves(again, 1, (ids) => ackMany(ids)));
+  await inWaves(chunk(messages, cfg.batch), 4, (b) => rq.enqueueMany(b));
+  const again: string[][] = [];
+  let got = 0;
+  while (got < runs) {
+    const batch = await rq.dequeue({ consumerId: "c", maxCount: cfg.batch });
+    if (batch.length === 0) throw new Error(`cost: dequeued ${got} of ${runs} for ackMany`);
+    again.push(batch.map((r) => r.runId));
+    got += batch.length;
   }
+  await phase(`ackMany(${cfg.batch})`, again.length, () => inWaves(again, 1, (ids) => rq.ackMany(ids)));
   meterConn.disconnect();
   await clients.closeAll();
   await janitor.clean(prefix);
@@ -301,9 +294,9 @@ interface NoisyResult {
  * One env holds `cfg.noisyRuns` queued runs and every consumer is busy with them; a quiet env
  * enqueues a single run. Measures how long, and how many dequeues, until it comes out.
  */
-async function noisyNeighbour(create: RunQueueFactory): Promise<NoisyResult> {
+async function noisyNeighbour(): Promise<NoisyResult> {
   const prefix = janitor.track(uniquePrefix("rqnoisy"));
-  const clients = new Clients(create, prefix);
+  const clients = new Clients(prefix);
   const admin = clients.open();
   await admin.setConcurrencyLimit({ envId: "noisy", limit: UNBOUNDED });
   await admin.setConcurrencyLimit({ envId: "noisy", queue: "flood", limit: UNBOUNDED });
@@ -314,15 +307,15 @@ async function noisyNeighbour(create: RunQueueFactory): Promise<NoisyResult> {
   const t0 = nowMs();
   const loadBatch = 1000;
   let next = 0;
-  const load = async (rq: RunQueueLike) => {
+  const load = async (rq: RunQueue) => {
     for (;;) {
       const start = next;
       next += loadBatch;
       if (start >= cfg.noisyRuns) return;
       const end = Math.min(start + loadBatch, cfg.noisyRuns);
-      const batch: RunMessage[] = [];
+      const batch: EnqueueMessage[] = [];
       for (let i = start; i < end; i++) batch.push(msg("noisy", "flood", `n${i}`));
-      await enqueueBatch(rq, batch);
+      await rq.enqueueMany(batch);
     }
   };
   await Promise.all(Array.from({ length: 4 }, () => clients.open()).flatMap((rq) => [load(rq), load(rq)]));
@@ -334,7 +327,7 @@ async function noisyNeighbour(create: RunQueueFactory): Promise<NoisyResult> {
   // The pending quiet run: dequeue calls that started after its enqueue returned and came back
   // without it are the dequeues it waited.
   let pending: { runId: string; t0: number; firstCall: number; passed: number; ahead: number; done: (ms: number) => void } | null = null;
-  const consume = async (rq: RunQueueLike, consumerId: string) => {
+  const consume = async (rq: RunQueue, consumerId: string) => {
     while (!stopped) {
       const call = callSeq++;
       const runs = await rq.dequeue({ consumerId, maxCount: cfg.batch });
@@ -448,33 +441,28 @@ async function main(): Promise<void> {
       `${os.cpus().length} CPUs, load average ${loadAverage()}`,
   );
 
-  const loaded = await loadRunQueue();
   const ours: Partial<Record<"q10" | "q1000" | "q100000" | "q1000AckMany", number>> = {};
   let noisy: NoisyResult | null = null;
-  if ("unavailable" in loaded) {
-    log(`@runengine/run-queue: SKIPPED (${loaded.unavailable})`);
-  } else {
-    for (const n of cfg.only.has("rq") ? cfg.queueCounts : []) {
-      const r = await runQueueThroughput(loaded.create, n);
-      describe(`run-queue, ${fmtInt(n)} queues (${cfg.activeQueues} active)`, r);
-      if (r.unexpected > 0) log(`  WARNING: ${r.unexpected} setup runs from blocked queues were dequeued`);
-      ours[`q${n}` as keyof typeof ours] = r.runsPerSec;
-    }
-    if (cfg.only.has("rq") && cfg.queueCounts.includes(1000)) {
-      const r = await runQueueThroughput(loaded.create, 1000, "many");
-      describe(`run-queue, 1,000 queues (10 active), ackMany per dequeued batch`, r);
-      if (r.unexpected > 0) log(`  WARNING: ${r.unexpected} setup runs from blocked queues were dequeued`);
-      ours.q1000AckMany = r.runsPerSec;
-    }
-    if (cfg.only.has("rq")) {
-      const costs = await runQueueCostByOperation(loaded.create);
-      log("run-queue, Redis cost per run by operation (each phase alone, 20,000 runs over 10 queues):");
-      for (const { op, cost, callsPerRun } of costs) {
-        log(
-          `  ${op}: ${fmtMs(cost.cpuUsPerRun)} us Redis CPU/run, ${cost.commandsPerRun.toFixed(1)} commands/run, ` +
-            `${callsPerRun.toFixed(3)} API calls/run, ${fmtMs(cost.evalshaUsPerCall)} us/script call`,
-        );
-      }
+  for (const n of cfg.only.has("rq") ? cfg.queueCounts : []) {
+    const r = await runQueueThroughput(n);
+    describe(`run-queue, ${fmtInt(n)} queues (${cfg.activeQueues} active)`, r);
+    if (r.unexpected > 0) log(`  WARNING: ${r.unexpected} setup runs from blocked queues were dequeued`);
+    ours[`q${n}` as keyof typeof ours] = r.runsPerSec;
+  }
+  if (cfg.only.has("rq") && cfg.queueCounts.includes(1000)) {
+    const r = await runQueueThroughput(1000, "many");
+    describe(`run-queue, 1,000 queues (10 active), ackMany per dequeued batch`, r);
+    if (r.unexpected > 0) log(`  WARNING: ${r.unexpected} setup runs from blocked queues were dequeued`);
+    ours.q1000AckMany = r.runsPerSec;
+  }
+  if (cfg.only.has("rq")) {
+    const costs = await runQueueCostByOperation();
+    log("run-queue, Redis cost per run by operation (each phase alone, 20,000 runs over 10 queues):");
+    for (const { op, cost, callsPerRun } of costs) {
+      log(
+        `  ${op}: ${fmtMs(cost.cpuUsPerRun)} us Redis CPU/run, ${cost.commandsPerRun.toFixed(1)} commands/run, ` +
+          `${callsPerRun.toFixed(3)} API calls/run, ${fmtMs(cost.evalshaUsPerCall)} us/script call`,
+      );
     }
   }
 
@@ -484,8 +472,8 @@ async function main(): Promise<void> {
   const bull1000 = cfg.only.has("bullmq") ? await bullmqThroughput(1000, cfg.bullmqConcurrency1000) : skipped;
   if (cfg.only.has("bullmq")) describe(`BullMQ, 1,000 queues (1,000 workers, concurrency ${cfg.bullmqConcurrency1000} each)`, bull1000);
 
-  if (!("unavailable" in loaded) && cfg.only.has("noisy")) {
-    noisy = await noisyNeighbour(loaded.create);
+  if (cfg.only.has("noisy")) {
+    noisy = await noisyNeighbour();
     log(
       `noisy neighbour (${fmtInt(cfg.noisyRuns)} runs queued in one env, ${cfg.consumers} busy consumers, ${noisy.samples} samples): ` +
         `quiet env's run dequeued after p50 ${fmtMs(noisy.waitMs.p50)} ms / max ${fmtMs(noisy.waitMs.max)} ms, ` +
