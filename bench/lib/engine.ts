@@ -2,10 +2,12 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { createClient } from "@runengine/sdk";
 import {
+  createEnvironmentThroughApi,
   createTestDatabase,
   deleteKeysWithPrefix,
+  spawnWorkerProcess,
   startEngineProcesses,
-  startNodeProcess,
+  waitForRegistration,
   testRedisUrl,
   uniqueRedisPrefix,
   type EngineProcesses,
@@ -13,9 +15,7 @@ import {
   type TestDatabase,
 } from "@runengine/testing";
 import type { Cleanup } from "./cleanup.ts";
-import { sleep } from "./timing.ts";
 
-const workerBin = fileURLToPath(new URL("../../packages/sdk/src/bin/runengineWorker.ts", import.meta.url));
 export const benchTasksFile = fileURLToPath(new URL("../e2eTasks.ts", import.meta.url));
 
 /** TaskRunStatus values that end a run (packages/sdk's finalRunStatuses). */
@@ -61,13 +61,7 @@ export async function startBenchEngine(
     env: { LOG_LEVEL: opts.logLevel },
   });
 
-  const res = await fetch(`${engine.apiUrl}/api/v1/environments`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${engine.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "bench" }),
-  });
-  if (res.status !== 201) throw new Error(`creating the bench environment: ${res.status} ${await res.text()}`);
-  const { apiKey } = (await res.json()) as { id: string; apiKey: string };
+  const { apiKey } = await createEnvironmentThroughApi(engine, "bench");
 
   const workers: ManagedProcess[] = [];
   cleanup.add("stop workers", () =>
@@ -80,24 +74,19 @@ export async function startBenchEngine(
   );
   for (let i = 0; i < opts.workers; i++) {
     const name = `worker-${i}`;
-    const worker = startNodeProcess(`${opts.label}-${name}`, workerBin, [benchTasksFile], {
-      RUNENGINE_API_URL: engine.apiUrl,
-      RUNENGINE_API_KEY: apiKey,
-      RUNENGINE_WORKER_CONCURRENCY: String(opts.concurrency),
-      RUNENGINE_WORKER_NAME: name,
-      RUNENGINE_WORKER_VERSION: "bench-1",
-    });
-    workers.push(worker);
+    workers.push(
+      spawnWorkerProcess({
+        name: `${opts.label}-${name}`,
+        apiUrl: engine.apiUrl,
+        apiKey,
+        tasksFile: benchTasksFile,
+        concurrency: opts.concurrency,
+        version: "bench-1",
+      }),
+    );
   }
   // Started together, waited for together: each loads tsx and the SDK, a few seconds on 2 cores.
-  for (const w of workers) {
-    const deadline = Date.now() + 30_000;
-    while (!w.output().includes("worker:registered")) {
-      if (w.child.exitCode !== null) throw new Error(`${w.name} exited:\n${w.output()}`);
-      if (Date.now() > deadline) throw new Error(`${w.name} not registered after 30 s:\n${w.output()}`);
-      await sleep(50);
-    }
-  }
+  for (const w of workers) await waitForRegistration(w);
   const client = createClient({ apiUrl: engine.apiUrl, apiKey });
   return { db, engine, prefix, apiKey, client, workers };
 }

@@ -2,18 +2,19 @@ import { Redis } from "ioredis";
 import { RunQueue } from "@runengine/run-queue";
 import { createClient } from "@runengine/sdk";
 import {
+  createEnvironmentThroughApi,
   createTestDatabase,
   deleteKeysWithPrefix,
+  spawnWorkerProcess,
   startEngineProcesses,
-  startNodeProcess,
   testRedisUrl,
   uniqueRedisPrefix,
+  waitForRegistration,
   type EngineProcesses,
   type ManagedProcess,
   type TestDatabase,
 } from "@runengine/testing";
 
-const workerBin = new URL("../../packages/sdk/src/bin/runengineWorker.ts", import.meta.url).pathname;
 const fixtureTasks = new URL("../fixtures/tasks.ts", import.meta.url).pathname;
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<void> {
@@ -50,28 +51,27 @@ export class E2EEngine {
     const db = await createTestDatabase(label);
     const prefix = uniqueRedisPrefix(label);
     const engine = await startEngineProcesses({ label, databaseUrl: db.url, keyPrefix: prefix, env });
-    const environment = await createEnvironment(engine, "e2e");
+    const environment = await createEnvironmentThroughApi(engine, "e2e");
     return new E2EEngine(label, db, engine, prefix, environment);
   }
 
   createEnvironment(name: string) {
-    return createEnvironment(this.engine, name);
+    return createEnvironmentThroughApi(this.engine, name);
   }
 
   /** A `runengine-worker` process running test/fixtures/tasks.ts, once it has registered. */
   async startWorker(name: string, concurrency = 10): Promise<ManagedProcess> {
-    const worker = startNodeProcess(`${this.label}-${name}`, workerBin, [fixtureTasks], {
-      RUNENGINE_API_URL: this.engine.apiUrl,
-      RUNENGINE_API_KEY: this.environment.apiKey,
-      RUNENGINE_WORKER_CONCURRENCY: String(concurrency),
-      RUNENGINE_WORKER_NAME: name,
-      RUNENGINE_WORKER_VERSION: "e2e-1",
-      E2E_PREFIX: this.prefix,
-      E2E_REDIS_URL: testRedisUrl,
+    const worker = spawnWorkerProcess({
+      name: `${this.label}-${name}`,
+      apiUrl: this.engine.apiUrl,
+      apiKey: this.environment.apiKey,
+      tasksFile: fixtureTasks,
+      concurrency,
+      version: "e2e-1",
+      env: { E2E_PREFIX: this.prefix, E2E_REDIS_URL: testRedisUrl },
     });
     this.workers.push(worker);
-    await waitFor(() => worker.output().includes("worker:registered") || worker.child.exitCode !== null, 30_000);
-    if (worker.child.exitCode !== null) throw new Error(`worker ${name} exited:\n${worker.output()}`);
+    await waitForRegistration(worker);
     return worker;
   }
 
@@ -88,14 +88,4 @@ export class E2EEngine {
     this.redis.disconnect();
     await this.db.drop();
   }
-}
-
-async function createEnvironment(engine: EngineProcesses, name: string): Promise<{ id: string; apiKey: string }> {
-  const res = await fetch(`${engine.apiUrl}/api/v1/environments`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${engine.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name }),
-  });
-  if (res.status !== 201) throw new Error(`creating environment ${name}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { id: string; apiKey: string };
 }

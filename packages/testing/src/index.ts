@@ -1,13 +1,17 @@
 export { createTestDatabase, testServerUrl, type TestDatabase } from "./testDatabase.ts";
 export { createTestRedis, deleteKeysWithPrefix, testRedisUrl, uniqueRedisPrefix } from "./testRedis.ts";
 export {
+  createEnvironmentThroughApi,
   freePort,
   processLogDir,
   roles,
   startEngineProcesses,
+  spawnWorkerProcess,
   startNodeProcess,
+  waitForRegistration,
   type EngineProcesses,
   type EngineProcessesOptions,
   type ManagedProcess,
   type Role,
+  type WorkerProcessOptions,
 } from "./processes.ts";

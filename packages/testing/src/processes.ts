@@ -149,3 +149,50 @@ async function waitForHealthy(url: string, process: ManagedProcess, timeoutMs = 
   }
   throw new Error(`${process.name} not healthy after ${timeoutMs} ms:\n${process.output()}`);
 }
+
+/** Creates an environment through the admin route, as an operator would; returns its id and key. */
+export async function createEnvironmentThroughApi(engine: EngineProcesses, name: string): Promise<{ id: string; apiKey: string }> {
+  const res = await fetch(`${engine.apiUrl}/api/v1/environments`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${engine.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201) throw new Error(`creating environment ${name}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; apiKey: string };
+}
+
+const workerBin = join(repoRoot, "packages", "sdk", "src", "bin", "runengineWorker.ts");
+
+export interface WorkerProcessOptions {
+  /** process name, for its log file */
+  name: string;
+  apiUrl: string;
+  apiKey: string;
+  tasksFile: string;
+  concurrency: number;
+  version: string;
+  /** extra environment for the task code */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Spawns a `runengine-worker` process; `waitForRegistration` resolves once it has registered. */
+export function spawnWorkerProcess(options: WorkerProcessOptions): ManagedProcess {
+  return startNodeProcess(options.name, workerBin, [options.tasksFile], {
+    RUNENGINE_API_URL: options.apiUrl,
+    RUNENGINE_API_KEY: options.apiKey,
+    RUNENGINE_WORKER_CONCURRENCY: String(options.concurrency),
+    RUNENGINE_WORKER_NAME: options.name,
+    RUNENGINE_WORKER_VERSION: options.version,
+    ...options.env,
+  });
+}
+
+/** Waits for a worker process's `worker:registered` line; throws if it exits or takes too long. */
+export async function waitForRegistration(worker: ManagedProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!worker.output().includes("worker:registered")) {
+    if (worker.child.exitCode !== null) throw new Error(`${worker.name} exited:\n${worker.output()}`);
+    if (Date.now() > deadline) throw new Error(`${worker.name} not registered after ${timeoutMs} ms:\n${worker.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
