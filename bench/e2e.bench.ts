@@ -6,6 +6,7 @@
 import os from "node:os";
 import { Queue, Worker } from "bullmq";
 import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
+import pg from "pg";
 import { createTestDatabase } from "@runengine/testing";
 import { burst, type BurstResult } from "./lib/burst.ts";
 import { Cleanup } from "./lib/cleanup.ts";
@@ -288,10 +289,14 @@ async function graphileBaseline(): Promise<BaselineResult> {
   const logger = new Logger(() => (level, message) => {
     if (level === "error") process.stderr.write(`graphile-worker: ${message}\n`);
   });
+  // One pool of our own for runner and utils, ended before the database is dropped: a pool
+  // graphile-worker opens itself can outlive runner.stop() and crash the process with an
+  // unhandled "terminating connection" when DROP DATABASE ... WITH (FORCE) cuts it.
+  const pgPool = new pg.Pool({ connectionString: db.url, max: cfg.graphileConcurrency + 5 });
   let completed = 0;
   let onStart: (() => void) | null = null;
   const runner = await runGraphile({
-    connectionString: db.url,
+    pgPool,
     concurrency: cfg.graphileConcurrency,
     noHandleSignals: true,
     logger,
@@ -302,10 +307,11 @@ async function graphileBaseline(): Promise<BaselineResult> {
     },
   });
   runner.events.on("job:success", () => completed++);
-  const utils = await makeWorkerUtils({ connectionString: db.url, logger });
+  const utils = await makeWorkerUtils({ pgPool, logger });
   const stop = cleanup.add("stop graphile-worker", async () => {
     await runner.stop();
     await utils.release();
+    await pgPool.end();
   });
   const addMany = (n: number) => utils.addJobs(Array.from({ length: n }, () => ({ identifier: "noop", payload: {} })));
 
