@@ -12,7 +12,17 @@ interface VitestJsonReport {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  testResults: Array<{ status: string; assertionResults: unknown[] }>;
+  testResults: Array<{
+    name: string;
+    status: string;
+    message?: string;
+    assertionResults: Array<{ status: string; fullName: string; failureMessages: string[] }>;
+  }>;
+}
+
+/** The first lines of a failure, enough to tell which assertion broke without the whole log. */
+function firstLines(text: string, count = 6): string {
+  return text.split("\n").slice(0, count).map((line) => `      ${line}`).join("\n");
 }
 
 const resultsDir = fileURLToPath(new URL("../.test-results", import.meta.url));
@@ -24,6 +34,14 @@ for (const file of reports.filter((f) => f.endsWith(".json")).sort()) {
   const unloadable = report.testResults.filter((file) => file.status === "failed" && file.assertionResults.length === 0).length;
   const failed = report.numFailedTests + unloadable;
   console.log(`${file.replace(/\.json$/, "").padEnd(24)} ${report.numPassedTests} passed, ${failed} failed`);
+  for (const testFile of report.testResults) {
+    if (testFile.status === "failed" && testFile.assertionResults.length === 0) {
+      console.log(`  FAILED TO LOAD ${testFile.name}\n${firstLines(testFile.message ?? "")}`);
+    }
+    for (const test of testFile.assertionResults.filter((t) => t.status === "failed")) {
+      console.log(`  FAILED ${testFile.name} > ${test.fullName}\n${firstLines(test.failureMessages.join("\n"))}`);
+    }
+  }
   totals.passed += report.numPassedTests;
   totals.failed += failed;
   totals.skipped += report.numPendingTests + report.numTodoTests;
