@@ -106,7 +106,7 @@ if (withExample) {
   const result = await migrate({ databaseUrl: env.DATABASE_URL! });
   console.log(`migrations: ${result.applied.length} applied now, ${result.alreadyApplied.length} already applied`);
 }
-for (const role of ["api", "dispatcher", "finalizer", "heartbeat-monitor"]) run(role, [`apps/${role}/src/main.ts`], roleProcesses);
+for (const role of ["api", "dispatcher", "finalizer", "heartbeat-monitor", "scheduler"]) run(role, [`apps/${role}/src/main.ts`], roleProcesses);
 await waitForApi();
 console.log(`\nRun Engine is up: api ${apiUrl}, admin token ${env.ADMIN_TOKEN} (Bull Board at ${apiUrl}/admin/queues)\n`);
 

@@ -11,6 +11,7 @@ import {
   uniqueRedisPrefix,
   waitForRegistration,
   type EngineProcesses,
+  type EngineProcessesOptions,
   type ManagedProcess,
   type TestDatabase,
 } from "@runengine/testing";
@@ -26,7 +27,7 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
 }
 
 /**
- * The real processes of the engine (api, dispatcher, finalizer, heartbeat-monitor) on a database and
+ * The real processes of the engine (api, dispatcher, finalizer, heartbeat-monitor, scheduler) on a database and
  * Redis prefix of their own, an environment to act in, and worker processes the tests start.
  */
 export class E2EEngine {
@@ -47,10 +48,15 @@ export class E2EEngine {
     this.client = createClient({ apiUrl: engine.apiUrl, apiKey: environment.apiKey });
   }
 
-  static async start(label: string, env: NodeJS.ProcessEnv = {}): Promise<E2EEngine> {
-    const db = await createTestDatabase(label);
+  /** `options.database`: a database to use instead of a fresh one on the shared server. */
+  static async start(
+    label: string,
+    env: NodeJS.ProcessEnv = {},
+    options: Pick<EngineProcessesOptions, "replicas"> & { database?: TestDatabase } = {},
+  ): Promise<E2EEngine> {
+    const db = options.database ?? (await createTestDatabase(label));
     const prefix = uniqueRedisPrefix(label);
-    const engine = await startEngineProcesses({ label, databaseUrl: db.url, keyPrefix: prefix, env });
+    const engine = await startEngineProcesses({ label, databaseUrl: db.url, keyPrefix: prefix, env, ...(options.replicas ? { replicas: options.replicas } : {}) });
     const environment = await createEnvironmentThroughApi(engine, "e2e");
     return new E2EEngine(label, db, engine, prefix, environment);
   }
@@ -59,19 +65,26 @@ export class E2EEngine {
     return createEnvironmentThroughApi(this.engine, name);
   }
 
-  /** A `runengine-worker` process running test/fixtures/tasks.ts, once it has registered. */
-  async startWorker(name: string, concurrency = 10): Promise<ManagedProcess> {
+  /**
+   * A `runengine-worker` process, once it has registered: test/fixtures/tasks.ts unless `tasksFile`
+   * names another fixture file, as version "e2e-1" unless told otherwise.
+   */
+  async startWorker(
+    name: string,
+    concurrency = 10,
+    options: { tasksFile?: string; version?: string; env?: NodeJS.ProcessEnv; registrationTimeoutMs?: number } = {},
+  ): Promise<ManagedProcess> {
     const worker = spawnWorkerProcess({
       name: `${this.label}-${name}`,
       apiUrl: this.engine.apiUrl,
       apiKey: this.environment.apiKey,
-      tasksFile: fixtureTasks,
+      tasksFile: options.tasksFile ? new URL(`../fixtures/${options.tasksFile}`, import.meta.url).pathname : fixtureTasks,
       concurrency,
-      version: "e2e-1",
-      env: { E2E_PREFIX: this.prefix, E2E_REDIS_URL: testRedisUrl },
+      version: options.version ?? "e2e-1",
+      env: { E2E_PREFIX: this.prefix, E2E_REDIS_URL: testRedisUrl, ...options.env },
     });
     this.workers.push(worker);
-    await waitForRegistration(worker);
+    await waitForRegistration(worker, options.registrationTimeoutMs);
     return worker;
   }
 

@@ -43,15 +43,21 @@ export interface RequireAdminOptions {
  * never an admin credential.
  */
 export function requireAdmin(adminToken: string | undefined, { browserPrompt = false }: RequireAdminOptions = {}) {
-  const expected = adminToken ? Buffer.from(adminToken) : undefined;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const token = credentials(request, "Bearer") ?? basicPassword(request) ?? adminTokenFromCookie(request);
-    const given = token ? Buffer.from(token) : undefined;
-    if (!expected || !given || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!isAdminToken(adminToken, token)) {
       if (browserPrompt) reply.header("www-authenticate", 'Basic realm="Run Engine admin", charset="UTF-8"');
       return sendError(reply, 401, "UNAUTHORIZED", "Admin credentials required");
     }
   };
+}
+
+/** The configured ADMIN_TOKEN, compared in constant time; nothing matches when none is configured. */
+export function isAdminToken(adminToken: string | undefined, token: string | undefined): boolean {
+  if (!adminToken || !token) return false;
+  const expected = Buffer.from(adminToken);
+  const given = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Basic credentials are `user:password` in base64; the user name is ignored. */
@@ -63,12 +69,15 @@ function basicPassword(request: FastifyRequest): string | undefined {
   return colon >= 0 ? decoded.slice(colon + 1) || undefined : undefined;
 }
 
+/** The cookie the admin login form sets (httpOnly), so a browser need not send Basic credentials. */
+export const adminCookieName = "runengine_admin";
+
 function adminTokenFromCookie(request: FastifyRequest): string | undefined {
   const cookie = request.headers.cookie;
   if (!cookie) return undefined;
   for (const part of cookie.split(";")) {
     const [name, ...value] = part.trim().split("=");
-    if (name !== "runengine_admin") continue;
+    if (name !== adminCookieName) continue;
     try {
       return decodeURIComponent(value.join("="));
     } catch {

@@ -15,6 +15,16 @@ export function bullBoard(handle: EngineHandle, adminToken: string | undefined):
     createBullBoard({
       queues: handle.engine.resources.jobs.allQueues().map((queue) => new BullMQAdapter(queue)),
       serverAdapter,
+      // links back to the operators' pages (apps/api/src/admin), which link here
+      options: {
+        uiConfig: {
+          boardTitle: "Run Engine jobs",
+          miscLinks: [
+            { text: "Runs", url: "/admin/runs" },
+            { text: "Run queues", url: "/admin/run-queues" },
+          ],
+        },
+      },
     });
     app.addHook("onRequest", requireAdmin(adminToken, { browserPrompt: true }));
     await app.register(serverAdapter.registerPlugin(), { prefix: bullBoardPath });

@@ -2,6 +2,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from "pino";
 import { DispatchClient, type EngineHandle } from "@runengine/core";
 import { requireAdmin, requireEnvironment } from "./auth.ts";
+import { adminRoutes } from "./admin/adminRoutes.ts";
+import { adminPath } from "./admin/layout.ts";
 import { bullBoard } from "./bullBoard.ts";
 import type { ApiConfig } from "./config.ts";
 import { errorHandler, sendError } from "./errors.ts";
@@ -9,8 +11,12 @@ import { acceptEmptyJsonBodies } from "./jsonBody.ts";
 import { ApiMetrics, recordHttpMetrics } from "./metrics.ts";
 import { environmentRoutes } from "./routes/environments.ts";
 import { operationsRoutes } from "./routes/operations.ts";
+import { reconcileRoutes } from "./routes/reconcile.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
 import { taskRoutes } from "./routes/tasks.ts";
+import { waitpointRoutes } from "./routes/waitpoints.ts";
+import { workerWaitRoutes } from "./routes/workerWaits.ts";
 import { workerRoutes } from "./routes/workers.ts";
 
 export interface BuildServerOptions {
@@ -32,9 +38,14 @@ export function buildServer({ handle, config, logger }: BuildServerOptions): Fas
     loggerInstance: httpLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.API_BODY_LIMIT_BYTES,
+    // Fastify answers a path parameter over its default 100 characters itself, with a 414 in its
+    // own error shape; a longer limit lets the routes' schemas refuse it as any bad id.
+    routerOptions: { maxParamLength: 2_048 },
   });
-  const metrics = new ApiMetrics();
-  const dispatch = new DispatchClient(handle.connectRedis(), handle.connectRedis(), handle.engine.resources.relayKeys, logger);
+  const metrics = new ApiMetrics(handle.engine);
+  const dispatch = new DispatchClient(handle.connectRedis(), handle.connectRedis(), handle.engine.resources.relayKeys, logger, (runs) =>
+    handle.engine.handBackUndelivered(runs),
+  );
   const context = { handle, metrics, dispatch };
 
   acceptEmptyJsonBodies(app);
@@ -48,10 +59,12 @@ export function buildServer({ handle, config, logger }: BuildServerOptions): Fas
 
   app.register(operationsRoutes(context));
   app.register(bullBoard(handle, config.ADMIN_TOKEN));
+  app.register(adminRoutes(handle, config.ADMIN_TOKEN), { prefix: adminPath });
   app.register(
     async (admin) => {
       admin.addHook("onRequest", requireAdmin(config.ADMIN_TOKEN));
       await admin.register(environmentRoutes(context));
+      await admin.register(reconcileRoutes(context));
     },
     { prefix: "/api/v1" },
   );
@@ -60,7 +73,10 @@ export function buildServer({ handle, config, logger }: BuildServerOptions): Fas
       api.addHook("onRequest", requireEnvironment(handle.engine.resources.prisma));
       await api.register(taskRoutes(context));
       await api.register(runRoutes(context));
+      await api.register(scheduleRoutes(context));
       await api.register(workerRoutes(context));
+      await api.register(workerWaitRoutes(context));
+      await api.register(waitpointRoutes(context));
     },
     { prefix: "/api/v1" },
   );

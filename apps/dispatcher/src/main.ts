@@ -12,7 +12,11 @@ await runService({
   logger,
   healthPort: config.DISPATCHER_HEALTH_PORT,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  metrics: handle.engine.resources.metrics.registry,
   async start() {
+    // Redis may have lost its data while no dispatcher ran: the queue is rebuilt from Postgres
+    // before the first dequeue (a no-op when Redis still records that it was built).
+    await handle.engine.reconciler().rebuildIfLost();
     const server = new DispatchServer({
       blocking: handle.connectRedis(),
       subscriber: handle.connectRedis(),

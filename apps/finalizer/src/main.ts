@@ -12,6 +12,7 @@ await runService({
   logger,
   healthPort: config.FINALIZER_HEALTH_PORT,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  metrics: handle.engine.resources.metrics.registry,
   async start() {
     const worker = createFinalizerWorker(handle.engine, { ...handle.jobQueuesOptions(), concurrency: config.FINALIZER_CONCURRENCY });
     worker.on("failed", (job, error) => logger.error({ event: "job:failed", jobId: job?.id, name: job?.name, err: error }, "finalizer job failed"));

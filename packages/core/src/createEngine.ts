@@ -7,6 +7,7 @@ import { RunEngine } from "./engine.ts";
 import { HeartbeatStore } from "./heartbeats/heartbeatStore.ts";
 import { JobProducer, type JobQueuesOptions } from "./jobs/queues.ts";
 import { RunLocker, type RunLockerSettings } from "./locking/runLocker.ts";
+import { EngineMetrics } from "./metrics/engineMetrics.ts";
 import { SnapshotSystem } from "./snapshots/snapshotSystem.ts";
 import { defaultEngineSettings, type EngineSettings } from "./systems/resources.ts";
 
@@ -49,7 +50,8 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
   };
   const redis = connectRedis();
   const prisma = createPrismaClient({ databaseUrl: options.databaseUrl, poolSize: options.databasePoolSize ?? 10 });
-  const locker = new RunLocker({ redis, keyPrefix: `${options.keyPrefix}lock:`, logger: options.logger, ...options.lock });
+  const metrics = new EngineMetrics();
+  const locker = new RunLocker({ redis, keyPrefix: `${options.keyPrefix}lock:`, logger: options.logger, onWait: metrics.observeLockWait, ...options.lock });
   // The engine's retry policy decides when a run fails; the queue's own dead-lettering is only a
   // backstop against a run bouncing between queue and workers forever.
   const runQueue = new RunQueue({ redis, keyPrefix: `${options.keyPrefix}rq:`, maxNackAttempts: 1_000, logger: options.logger, shards: options.queueShards ?? 1 });
@@ -66,6 +68,7 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
     relayKeys: dispatchRelayKeys(options.keyPrefix),
     logger: options.logger,
     settings: { ...defaultEngineSettings, ...options.settings },
+    metrics,
   });
   return {
     engine,

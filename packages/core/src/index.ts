@@ -95,6 +95,8 @@ export {
 export { createCachedAuthenticator, type CachedAuthenticatorOptions } from "./environments/cachedAuthenticator.ts";
 export { HeartbeatStore } from "./heartbeats/heartbeatStore.ts";
 export { HeartbeatMonitor, type HeartbeatMonitorOptions, type TickResult } from "./heartbeats/heartbeatMonitor.ts";
+export { Reconciler, type ReconcileResult, type ReconcilerOptions } from "./reconcile/reconciler.ts";
+export type { RepairKind } from "./reconcile/slotRepairs.ts";
 
 export {
   DispatchClient,
@@ -107,9 +109,20 @@ export {
 export { DispatchServer, type DispatchServerOptions } from "./dispatch/dispatchServer.ts";
 
 export { jobCatalog, jobQueues, type JobName, type JobPayload, type JobQueueName } from "./jobs/catalog.ts";
-export { createJobWorker, JobProducer, type JobHandlers, type JobQueuesOptions } from "./jobs/queues.ts";
+export { createJobWorker, jobDeferrer, JobProducer, type DeferJob, type JobHandlers, type JobQueuesOptions, type ScheduledJobName } from "./jobs/queues.ts";
 export { createFinalizerWorker } from "./jobs/finalizerWorker.ts";
+export { createSchedulerWorker, schedulerJobHandlers } from "./jobs/schedulerWorker.ts";
+export { OverdueRunSweep, type OverdueRunSweepOptions, type SweepResult } from "./systems/overdueRunSweep.ts";
+
+export { isTimeZone, nextTick } from "./schedules/cron.ts";
+export { ScheduleSystem, type ListSchedulesQuery } from "./schedules/scheduleSystem.ts";
+export { ScheduleTicks, scheduledRunIdempotencyKey, type ScheduleTicksOptions, type TickOutcome } from "./schedules/scheduleTicks.ts";
 
 export { nextRetryDelayMs } from "./retrying/backoff.ts";
 export { runService, type RunServiceOptions, type ServiceHandle } from "./process/service.ts";
+export { startIntervalLoop } from "./process/intervalLoop.ts";
+export { EngineMetrics } from "./metrics/engineMetrics.ts";
+export { runFilterSchema, runFilterToJson, type RunFilter } from "./operators/runFilter.ts";
+export type { RunDetail, RunSummary, TimelineStep } from "./operators/runInspector.ts";
+export type { ConcurrencyKeyView, EnvironmentQueuesView, QueueView } from "./operators/queueConsole.ts";
 export * from "./schemas/index.ts";

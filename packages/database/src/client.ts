@@ -16,6 +16,13 @@ export function createPrismaClient({ databaseUrl, poolSize = 10 }: CreatePrismaC
   const url = new URL(databaseUrl);
   const schema = url.searchParams.get("schema") ?? undefined;
   url.searchParams.delete("schema");
-  const adapter = new PrismaPg({ connectionString: url.toString(), max: poolSize }, schema ? { schema } : undefined);
-  return new PrismaClient({ adapter });
+  // A connection that cannot be made within 10 s fails the query (the caller retries) instead of
+  // hanging while Postgres restarts; broken connections leave the pool and new ones are made.
+  const adapter = new PrismaPg(
+    { connectionString: url.toString(), max: poolSize, connectionTimeoutMillis: 10_000, keepAlive: true },
+    schema ? { schema } : undefined,
+  );
+  // Transactions wait longer than Prisma's defaults (2 s for a connection, 5 s in all) before
+  // failing: on a loaded machine a run's lock outlives that, and a retry costs more than the wait.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
 }

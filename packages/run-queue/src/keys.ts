@@ -23,6 +23,8 @@
  *   P{shard:i}:ver|vt             hash   env → last applied state version | saved virtual time
  *   P{shard:i}:clock              string the shard's virtual clock
  *   Ploc:<runId>                  string run id → env id (the locator; lives in its own slot)
+ *   Pbuilt                        string "built" once the queue was rebuilt from its source of truth,
+ *                                        "rebuilding" (with an expiry) while a caller does it
  */
 
 import { RunQueueError } from "./errors.ts";
@@ -47,6 +49,7 @@ export const KEY_PARTS = {
   shardVer: "ver",
   shardVt: "vt",
   shardClock: "clock",
+  built: "built",
 } as const;
 
 export type QueuePart = "meta" | "lanes" | "lvt" | "ltat" | "blocked" | "inflight";
@@ -147,6 +150,11 @@ export class RunQueueKeys {
   /** What every locator key starts with; a script that drops locators appends encoded run ids to it. */
   locatorPrefix(): string {
     return `${this.prefix}${KEY_PARTS.locator}:`;
+  }
+
+  /** Marks that the queue's state was rebuilt from its source of truth; gone when Redis loses its data. */
+  builtMarker(): string {
+    return `${this.prefix}${KEY_PARTS.built}`;
   }
 
   shardOf(envId: string): number {

@@ -14,6 +14,7 @@ import { reclaimScript } from "./commands/reclaim.ts";
 import { redriveScript } from "./commands/redrive.ts";
 import { releaseScript } from "./commands/release.ts";
 import { removeScript } from "./commands/remove.ts";
+import { restoreInFlightScript } from "./commands/restoreInFlight.ts";
 import { setConcurrencyLimitScript } from "./commands/setConcurrencyLimit.ts";
 import { setPausedScript } from "./commands/setPaused.ts";
 import { setRateLimitScript } from "./commands/setRateLimit.ts";
@@ -365,6 +366,42 @@ export class RunQueue {
     return result;
   }
 
+  /**
+   * Puts a run the queue does not know straight into flight, holding its slot, as if `consumerId`
+   * had dequeued it: for rebuilding the queue from Postgres after Redis lost its data, for runs a
+   * worker still has. Limits are not checked (the run already runs). Returns false, changing
+   * nothing, when the run is already known in any state. Throws RUN_ENV_CONFLICT for a run id known
+   * in another env.
+   */
+  async restoreInFlight(message: Omit<EnqueueMessage, "availableAt"> & { consumerId: string }): Promise<boolean> {
+    this.#assertOpen();
+    const parsed = validate(enqueueMessageSchema, message, "restoreInFlight");
+    const consumerId = validate(envIdSchema, message.consumerId, "restoreInFlight consumerId");
+    const [owner] = await this.#locator.claim([parsed]);
+    if (owner != null && owner !== parsed.envId) {
+      throw new RunQueueError("RUN_ENV_CONFLICT", `run id already belongs to another environment: ${parsed.runId}`, { runId: parsed.runId });
+    }
+    const now = this.#clock();
+    const { state, restored } = await restoreInFlightScript(
+      this.#ctx,
+      parsed.envId,
+      now,
+      {
+        runId: parsed.runId,
+        orgId: parsed.orgId,
+        queue: parsed.queue,
+        concurrencyKey: parsed.concurrencyKey === "" ? undefined : parsed.concurrencyKey,
+        priority: parsed.priority ?? 0,
+        attempt: parsed.attempt ?? 0,
+      },
+      consumerId,
+      now + this.#visibilityTimeoutMs,
+    );
+    this.#locator.remember(parsed.runId, parsed.envId);
+    await this.#report(state);
+    return restored;
+  }
+
   /** Removes a run that is not in flight (cancelled or expired). False if unknown; throws RUN_IN_FLIGHT. */
   async remove(runId: string, options: RunRef = {}): Promise<boolean> {
     this.#assertOpen();
@@ -537,6 +574,24 @@ export class RunQueue {
       out.push({ runId: decodeName(flat[i] as string), deadline: Number(flat[i + 1]) });
     }
     return out;
+  }
+
+  /**
+   * True when the caller should rebuild the queue from its source of truth: the queue has no record
+   * of having been built (a new Redis, or one that lost its data) and no other caller holds the
+   * rebuild for the next `leaseMs`. The caller rebuilds, then calls markBuilt(); if it dies first,
+   * the lease runs out and another caller gets it.
+   */
+  async claimRebuild(leaseMs: number): Promise<boolean> {
+    this.#assertOpen();
+    const ms = validate(z.number().int().positive(), leaseMs, "leaseMs");
+    return (await this.#ctx.redis.set(this.keys.builtMarker(), "rebuilding", "PX", ms, "NX")) === "OK";
+  }
+
+  /** Records that the queue was rebuilt (see claimRebuild). */
+  async markBuilt(): Promise<void> {
+    this.#assertOpen();
+    await this.#ctx.redis.set(this.keys.builtMarker(), "built");
   }
 
   /** Stops the reclaimer; later calls throw CLOSED. The Redis client is the caller's and stays open. */

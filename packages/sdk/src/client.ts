@@ -1,6 +1,7 @@
-import type { TriggerOptionsInput } from "@runengine/core/schemas";
+import type { RescheduleRequestInput, TriggerOptionsInput } from "@runengine/core/schemas";
 import { sleep } from "./backoff.ts";
 import {
+  batchSchema,
   batchTriggerReplySchema,
   cancelReplySchema,
   historyReplySchema,
@@ -8,13 +9,17 @@ import {
   runSchema,
   triggerReplySchema,
 } from "./client/replySchemas.ts";
+import { scheduleClient, type ScheduleClient } from "./client/scheduleClient.ts";
+import { waitpointClient, type WaitpointClient } from "./client/waitpointClient.ts";
 import { createJsonTransport, type TransportOptions } from "./http/jsonTransport.ts";
 import type { PayloadFor, Run, RunSnapshot } from "./client/runTypes.ts";
+import type { Batch } from "./client/replySchemas.ts";
 import { isFinalRunStatus, type RunStatus } from "./runStatus.ts";
 import type { AnyTask, OutputOf, PayloadOf } from "./task.ts";
 
 export type { TriggerOptionsInput as TriggerOptions } from "@runengine/core/schemas";
 export type { Run, RunError, RunSnapshot } from "./client/runTypes.ts";
+export type { Batch } from "./client/replySchemas.ts";
 
 declare const taskOfRun: unique symbol;
 
@@ -91,9 +96,22 @@ export interface RunEngineClient {
     /** The run's execution snapshots, oldest first. */
     history(run: string | RunHandle<AnyTask | undefined>): Promise<{ snapshots: RunSnapshot[] }>;
     cancel(run: string | RunHandle<AnyTask | undefined>): Promise<{ id: string; status: RunStatus }>;
+    /**
+     * Moves the due time of a DELAYED run, earlier or later: `delay` is a duration from now ("30s",
+     * milliseconds) or an ISO date. A run that is no longer DELAYED is refused (409).
+     */
+    reschedule<TTask extends AnyTask | undefined = undefined>(run: string | RunHandle<TTask>, body: RescheduleRequestInput): Promise<Run<TTask>>;
     /** Resolves with the run once its status is final (COMPLETED_*, CANCELED, CRASHED, ...). */
     poll<TTask extends AnyTask | undefined = undefined>(run: string | RunHandle<TTask>, options?: PollOptions): Promise<Run<TTask>>;
   };
+  batches: {
+    /** The batch and its runs counted by status; COMPLETED once every run is final. */
+    retrieve(batchId: string): Promise<Batch>;
+  };
+  /** Cron schedules of the environment (create, list, retrieve, update, del, activate, deactivate). */
+  schedules: ScheduleClient;
+  /** Waitpoint tokens: a task waits on one with `wait.forToken` until it is completed here. */
+  waitpoints: WaitpointClient;
 }
 
 export type ClientOptions = TransportOptions;
@@ -164,8 +182,19 @@ export function createClient(options: ClientOptions): RunEngineClient {
         // Cancelling twice is harmless, so the call is retried like a read.
         return request({ method: "POST", path: `${runPath(run)}/cancel`, schema: cancelReplySchema, retry: true });
       },
+      async reschedule(run: string | RunHandle<AnyTask | undefined>, body: RescheduleRequestInput) {
+        // not retried: a relative delay sent twice would land twice, the second maybe refused
+        return request({ method: "POST", path: `${runPath(run)}/reschedule`, body, schema: runSchema, retry: false });
+      },
       poll,
     },
+    batches: {
+      async retrieve(batchId: string) {
+        return request({ method: "GET", path: `/api/v1/batches/${encodeURIComponent(batchId)}`, schema: batchSchema, retry: true });
+      },
+    },
+    schedules: scheduleClient(request),
+    waitpoints: waitpointClient(request),
   };
   // The overloads only narrow types; at runtime a task and its id take the same path.
   return client as unknown as RunEngineClient;

@@ -3,7 +3,8 @@
  * remain.
  */
 export class AbortTaskRunError extends Error {
-  override readonly name = "AbortTaskRunError";
+  // string, not the literal: subclasses name the specific reason (JournalMismatchError)
+  override readonly name: string = "AbortTaskRunError";
 }
 
 /** An error as it travels from the worker to the engine and is shown on the run. */

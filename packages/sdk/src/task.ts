@@ -1,4 +1,7 @@
 import { z } from "zod";
+import type { DeclaredSchedule, TriggerOptionsInput } from "@runengine/core/schemas";
+import type { BatchItem } from "./client.ts";
+import { tasks, type TaskRunResult } from "./tasks.ts";
 
 /** How a failed attempt is retried; the engine computes each delay (exponential, with jitter). */
 export interface RetryOptions {
@@ -25,6 +28,9 @@ export interface TaskRunContext {
   run: { id: string; taskId: string; tags: string[]; metadata: unknown; createdAt: Date };
   attempt: { number: number };
   queue: { name: string };
+  environment: { id: string; name: string; type: "DEVELOPMENT" | "STAGING" | "PRODUCTION" };
+  /** the deployment version this attempt runs on; a run resumes only on its own version */
+  deployment: { id: string; version: string };
 }
 
 export interface TaskRunParams {
@@ -48,6 +54,12 @@ export interface Task<TPayload, TOutput> {
   readonly retry: Required<RetryOptions>;
   readonly maxDuration: number | undefined;
   readonly run: (payload: TPayload, params: TaskRunParams) => Promise<TOutput> | TOutput;
+  /** set by `schedules.task`: the cron schedule the engine runs this task on */
+  readonly schedule?: DeclaredSchedule;
+  /** Inside another task's run: runs this task as a child and waits for it (`tasks.triggerAndWait`). */
+  readonly triggerAndWait: (payload: TPayload, options?: TriggerOptionsInput) => Promise<TaskRunResult<TOutput>>;
+  /** Inside another task's run: one child run per item, waited for together (`tasks.batchTriggerAndWait`). */
+  readonly batchTriggerAndWait: (items: BatchItem<TPayload>[]) => Promise<TaskRunResult<TOutput>[]>;
 }
 
 export type AnyTask = Task<any, any>;
@@ -96,13 +108,16 @@ export const taskOptionsSchema = z.object({
  */
 export function task<TPayload = unknown, TOutput = unknown>(options: TaskOptions<TPayload, TOutput>): Task<TPayload, TOutput> {
   taskOptionsSchema.parse(options);
-  return Object.freeze({
+  const defined: Task<TPayload, TOutput> = Object.freeze({
     id: options.id,
     queue: { name: `task/${options.id}`, ...options.queue },
     retry: { ...defaultRetry, ...options.retry },
     maxDuration: options.maxDuration,
     run: options.run,
+    triggerAndWait: (payload: TPayload, triggerOptions?: TriggerOptionsInput) => tasks.triggerAndWait(defined, payload, triggerOptions),
+    batchTriggerAndWait: (items: BatchItem<TPayload>[]) => tasks.batchTriggerAndWait(defined, items),
   });
+  return defined;
 }
 
 /**

@@ -1,4 +1,5 @@
 export { createTestDatabase, testServerUrl, type TestDatabase } from "./testDatabase.ts";
+export { startLocalPostgres, type LocalPostgres } from "./localPostgres.ts";
 export { createTestRedis, deleteKeysWithPrefix, testRedisUrl, uniqueRedisPrefix } from "./testRedis.ts";
 export {
   createEnvironmentThroughApi,

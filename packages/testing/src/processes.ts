@@ -10,8 +10,8 @@ const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 /** Each process's output goes to a file here, kept for reading after a failed run. */
 export const processLogDir = join(repoRoot, "test-artifacts", "logs");
 
-export type Role = "api" | "dispatcher" | "finalizer" | "heartbeat-monitor";
-export const roles: readonly Role[] = ["api", "dispatcher", "finalizer", "heartbeat-monitor"];
+export type Role = "api" | "dispatcher" | "finalizer" | "heartbeat-monitor" | "scheduler";
+export const roles: readonly Role[] = ["api", "dispatcher", "finalizer", "heartbeat-monitor", "scheduler"];
 
 export async function freePort(): Promise<number> {
   const server = createServer().listen(0, "127.0.0.1");
@@ -90,6 +90,7 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
     DISPATCHER_HEALTH_PORT: "0",
     FINALIZER_HEALTH_PORT: "0",
     HEARTBEAT_MONITOR_HEALTH_PORT: "0",
+    SCHEDULER_HEALTH_PORT: "0",
     ...options.env,
   };
   const processes = new Map<string, ManagedProcess>();
@@ -135,7 +136,8 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
   };
 }
 
-async function waitForHealthy(url: string, process: ManagedProcess, timeoutMs = 30_000): Promise<void> {
+/** Generous: a process started on a machine whose cores other tests keep busy may take a minute to load. */
+async function waitForHealthy(url: string, process: ManagedProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (process.child.exitCode !== null) throw new Error(`${process.name} exited early:\n${process.output()}`);

@@ -11,8 +11,8 @@ export function operationsRoutes({ handle, metrics }: Pick<RouteContext, "handle
     });
 
     app.get("/metrics", async (_request, reply) => {
-      const body = await metrics.registry.metrics();
-      return reply.type(metrics.registry.contentType).send(body);
+      const body = await metrics.exposition.metrics();
+      return reply.type(metrics.exposition.contentType).send(body);
     });
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { TaskRunStatus } from "@runengine/database";
+import { rescheduleRequestSchema } from "@runengine/core";
 import type { RouteContext } from "./routeContext.ts";
 import { runView, snapshotView } from "./views.ts";
 
@@ -16,7 +17,7 @@ const listRunsQuerySchema = z.object({
   limit: z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(100).default(25)),
 });
 
-/** Reading and cancelling runs, always within the caller's environment. */
+/** Reading, cancelling, rescheduling and replaying runs, always within the caller's environment. */
 export function runRoutes({ handle }: Pick<RouteContext, "handle">): FastifyPluginAsync {
   const { engine } = handle;
   return async (app) => {
@@ -41,6 +42,18 @@ export function runRoutes({ handle }: Pick<RouteContext, "handle">): FastifyPlug
       const { id } = runParams.parse(request.params);
       const status = await engine.cancel(request.environment.id, id);
       return { id, status };
+    });
+
+    app.post("/runs/:id/reschedule", async (request) => {
+      const { id } = runParams.parse(request.params);
+      const { delay } = rescheduleRequestSchema.parse(request.body ?? {});
+      return runView(await engine.reschedule(request.environment.id, id, delay));
+    });
+
+    app.post("/runs/:id/replay", async (request, reply) => {
+      const { id } = runParams.parse(request.params);
+      const replay = await engine.replay(request.environment.id, id);
+      return reply.status(201).send({ id: replay.id, replayedFromRunId: id });
     });
   };
 }

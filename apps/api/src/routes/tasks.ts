@@ -4,8 +4,9 @@ import { batchTriggerRequestSchema, identifierSchema, triggerRequestSchema } fro
 import type { RouteContext } from "./routeContext.ts";
 
 const taskParams = z.object({ taskId: identifierSchema });
+const batchParams = z.object({ id: z.string().min(1).max(128) });
 
-/** Creating runs: one trigger, or a batch that is refused whole when any item is invalid. */
+/** Creating runs: one trigger, or a batch that is refused whole when any item is invalid; and the batch's progress. */
 export function taskRoutes({ handle, metrics }: Pick<RouteContext, "handle" | "metrics">): FastifyPluginAsync {
   return async (app) => {
     app.post("/tasks/:taskId/trigger", async (request, reply) => {
@@ -22,6 +23,12 @@ export function taskRoutes({ handle, metrics }: Pick<RouteContext, "handle" | "m
       const { batchId, runs } = await handle.engine.batchTrigger(request.environment, taskId, items);
       metrics.runsTriggered.inc(runs.filter((run) => !run.isCached).length);
       return reply.status(201).send({ batchId, runs: runs.map(({ id, isCached }) => ({ id, isCached })) });
+    });
+
+    app.get("/batches/:id", async (request) => {
+      const { id } = batchParams.parse(request.params);
+      const { batch, status, runsByStatus } = await handle.engine.reads.batch(request.environment.id, id);
+      return { id: batch.id, taskId: batch.taskIdentifier, status, runCount: batch.runCount, runsByStatus, createdAt: batch.createdAt };
     });
   };
 }

@@ -17,6 +17,12 @@ export function runView(run: TaskRun) {
     metadata: run.metadata,
     idempotencyKey: run.idempotencyKey,
     batchId: run.batchId,
+    replayedFromRunId: run.replayedFromRunId,
+    /** a DELAYED run is queued at this instant */
+    delayUntil: run.delayUntil,
+    ttl: run.ttl,
+    /** a queued run not dequeued by then expires */
+    expiresAt: run.expiresAt,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     completedAt: run.completedAt,

@@ -24,12 +24,25 @@ export function workerRoutes({ handle, dispatch }: Pick<RouteContext, "handle" |
     });
 
     // A long poll: held until a dispatcher hands over runs or waitMs passes. If the client goes away
-    // first, runs handed over meanwhile stay PENDING_EXECUTING until the heartbeat monitor requeues them.
-    app.post("/worker/dequeue", async (request) => {
+    // first (a stopping worker aborts its poll), the request is withdrawn and late runs requeued.
+    app.post("/worker/dequeue", async (request, reply) => {
       const { workerId, maxRuns, waitMs } = dequeueRequestSchema.parse(request.body);
       const worker = await engine.workerOf(request.environment.id, workerId);
-      const runs = await dispatch.requestRuns({ workerId, environmentId: worker.environmentId, deploymentId: worker.deploymentId, maxRuns }, waitMs);
-      return { runs };
+      const clientGone = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableEnded) clientGone.abort();
+      };
+      reply.raw.once("close", onClose);
+      try {
+        const runs = await dispatch.requestRuns(
+          { workerId, environmentId: worker.environmentId, deploymentId: worker.deploymentId, maxRuns },
+          waitMs,
+          clientGone.signal,
+        );
+        return { runs };
+      } finally {
+        reply.raw.off("close", onClose);
+      }
     });
 
     app.post("/worker/runs/:runId/start", async (request) => {

@@ -15,6 +15,9 @@ export const engineConfig = z.object({
   HEARTBEAT_PENDING_CANCEL_TIMEOUT_MS: milliseconds
     .default(heartbeatTimeouts.pendingCancelMs)
     .describe("A cancel the worker has not confirmed after this long is finished by the monitor"),
+  HEARTBEAT_SUSPENDED_RECHECK_MS: milliseconds
+    .default(heartbeatTimeouts.suspendedRecheckMs)
+    .describe("A suspended run's waitpoints are checked again this often, should the job that resumes it have been lost"),
   MAX_PAYLOAD_BYTES: z.coerce
     .number()
     .int()
@@ -30,6 +33,7 @@ export function engineSettings(config: EngineConfig): EngineSettings {
       pendingExecutingMs: config.HEARTBEAT_PENDING_EXECUTING_TIMEOUT_MS,
       executingMs: config.HEARTBEAT_EXECUTING_TIMEOUT_MS,
       pendingCancelMs: config.HEARTBEAT_PENDING_CANCEL_TIMEOUT_MS,
+      suspendedRecheckMs: config.HEARTBEAT_SUSPENDED_RECHECK_MS,
     },
     maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
   };

@@ -27,7 +27,19 @@ afterAll(async () => {
 });
 
 function run(id: string): DequeuedRun {
-  return { runId: id, snapshotId: `s-${id}`, taskId: "t", payload: null, queue: "q", attemptNumber: 1, tags: [], metadata: null, createdAt: new Date() };
+  return {
+    runId: id,
+    snapshotId: `s-${id}`,
+    taskId: "t",
+    payload: null,
+    queue: "q",
+    attemptNumber: 1,
+    tags: [],
+    metadata: null,
+    createdAt: new Date(),
+    environment: { id: "e", name: "e", type: "DEVELOPMENT" },
+    deployment: { id: "d", version: "1" },
+  };
 }
 
 /** Stands in for the run queue: a list of ready runs, taken at most maxRuns at a time. */
@@ -51,8 +63,8 @@ async function startServer(dequeue: (request: DispatchRequest) => Promise<Dequeu
   return server;
 }
 
-function startClient() {
-  const client = new DispatchClient(connect(), connect(), keys, logger);
+function startClient(onUndelivered?: (runs: DequeuedRun[]) => Promise<void>) {
+  const client = new DispatchClient(connect(), connect(), keys, logger, onUndelivered);
   stops.push(() => client.close());
   return client;
 }
@@ -115,5 +127,37 @@ describe("dispatch relay", () => {
     await server.stop();
     expect(await pending).toEqual([]);
     expect(Date.now() - startedAt).toBeLessThan(3_000);
+  });
+
+  test("a withdrawn request (its worker went away) ends at once, and work announced later does not go to it", async () => {
+    const queue = readyRuns();
+    const server = await startServer(queue.dequeue);
+    const gone = new AbortController();
+    const pending = startClient().requestRuns(request, 30_000, gone.signal);
+    await expect.poll(() => server.parkedCount(), { timeout: 5_000 }).toBe(1);
+    gone.abort();
+    expect(await pending).toEqual([]);
+    await expect.poll(() => connect().exists(keys.withdrawn(queue.requests[0]!.requestId)), { timeout: 2_000 }).toBe(1);
+
+    queue.ready.push(run("for-someone-else"));
+    await publishWorkAvailable(connect(), keys);
+    await expect.poll(() => server.parkedCount(), { timeout: 5_000 }).toBe(0);
+    expect(queue.ready.map((r) => r.runId)).toEqual(["for-someone-else"]);
+  });
+
+  test("runs that reach a request after its withdrawal are handed back, not lost", async () => {
+    const handedBack: string[] = [];
+    const gone = new AbortController();
+    // A dispatcher that is mid-dequeue when the withdrawal happens: it replies with runs anyway.
+    await startServer(async () => {
+      gone.abort();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return [run("raced")];
+    });
+    const client = startClient(async (runs) => {
+      handedBack.push(...runs.map((r) => r.runId));
+    });
+    expect(await client.requestRuns(request, 10_000, gone.signal)).toEqual([]);
+    await expect.poll(() => handedBack, { timeout: 5_000 }).toEqual(["raced"]);
   });
 });

@@ -11,8 +11,10 @@ import { dequeuedRunSchema, type DequeuedRun } from "../schemas/workerProtocol.t
  * A dispatcher dequeues only for a request, at most `maxRuns` (the worker's free slots): no run
  * sits in a buffer where it would escape fairness.
  *
- * A reply whose api instance died is lost with it; those runs sit in PENDING_EXECUTING and the
- * heartbeat monitor requeues them after that status's deadline.
+ * A worker that stops polling (its HTTP request closed) withdraws its request: dispatchers skip
+ * it, and runs a dispatcher handed over before it saw the withdrawal go to `onUndelivered`, which
+ * queues them again at once. A reply whose api instance died is lost with it; those runs sit in
+ * PENDING_EXECUTING and the heartbeat monitor requeues them after that status's deadline.
  */
 export const dispatchRequestSchema = z.object({
   requestId: z.string(),
@@ -30,6 +32,8 @@ const dispatchReplySchema = z.object({ requestId: z.string(), runs: z.array(dequ
 
 export interface DispatchRelayKeys {
   requests: string;
+  /** set (with an expiry) when the worker behind a request stopped waiting for it */
+  withdrawn(requestId: string): string;
   replyChannel(instanceId: string): string;
   /** published whenever a run becomes dequeueable, so waiting dispatchers try again at once */
   workAvailableChannel: string;
@@ -38,6 +42,7 @@ export interface DispatchRelayKeys {
 export function dispatchRelayKeys(prefix: string): DispatchRelayKeys {
   return {
     requests: `${prefix}dispatch:requests`,
+    withdrawn: (requestId) => `${prefix}dispatch:withdrawn:${requestId}`,
     replyChannel: (instanceId) => `${prefix}dispatch:reply:${instanceId}`,
     workAvailableChannel: `${prefix}dispatch:work-available`,
   };
@@ -47,6 +52,8 @@ export function dispatchRelayKeys(prefix: string): DispatchRelayKeys {
 export class DispatchClient {
   private readonly instanceId = randomUUID();
   private readonly pending = new Map<string, (runs: DequeuedRun[]) => void>();
+  /** withdrawn requests whose reply may still come, until the dispatcher's deadline plus grace */
+  private readonly withdrawn = new Map<string, NodeJS.Timeout>();
   private subscribed: Promise<unknown> | undefined;
 
   constructor(
@@ -55,6 +62,8 @@ export class DispatchClient {
     private readonly subscriber: Redis,
     private readonly keys: DispatchRelayKeys,
     private readonly logger: Logger,
+    /** runs that reached a request after its worker withdrew it */
+    private readonly onUndelivered: (runs: DequeuedRun[]) => Promise<void> = async () => undefined,
   ) {}
 
   private ensureSubscribed(): Promise<unknown> {
@@ -62,14 +71,29 @@ export class DispatchClient {
       this.subscriber.on("message", (_channel: string, message: string) => {
         const reply = dispatchReplySchema.safeParse(JSON.parse(message));
         if (!reply.success) return this.logger.warn({ event: "dispatch:bad-reply" }, "unreadable dispatch reply");
-        this.pending.get(reply.data.requestId)?.(reply.data.runs);
+        const { requestId, runs } = reply.data;
+        if (this.withdrawn.has(requestId)) {
+          clearTimeout(this.withdrawn.get(requestId));
+          this.withdrawn.delete(requestId);
+          if (runs.length > 0) this.handBack(runs);
+          return;
+        }
+        this.pending.get(requestId)?.(runs);
       });
       await this.subscriber.subscribe(this.keys.replyChannel(this.instanceId));
     })();
     return this.subscribed;
   }
 
-  async requestRuns(request: Omit<DispatchRequest, "requestId" | "replyChannel" | "deadline">, waitMs: number): Promise<DequeuedRun[]> {
+  /**
+   * Asks a dispatcher for up to `request.maxRuns` runs, waiting up to `waitMs`. When `signal`
+   * aborts (the worker went away), resolves with no runs and withdraws the request.
+   */
+  async requestRuns(
+    request: Omit<DispatchRequest, "requestId" | "replyChannel" | "deadline">,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<DequeuedRun[]> {
     await this.ensureSubscribed();
     const requestId = randomUUID();
     const message: DispatchRequest = {
@@ -84,9 +108,21 @@ export class DispatchClient {
       const timer = setTimeout(() => finish([]), waitMs + graceMs);
       const finish = (runs: DequeuedRun[]) => {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", withdraw);
         this.pending.delete(requestId);
         resolve(runs);
       };
+      const withdraw = () => {
+        finish([]);
+        const openForMs = message.deadline - Date.now() + graceMs;
+        if (openForMs <= 0) return;
+        this.withdrawn.set(requestId, setTimeout(() => this.withdrawn.delete(requestId), openForMs));
+        this.redis.set(this.keys.withdrawn(requestId), "1", "PX", openForMs).catch((error: unknown) => {
+          this.logger.warn({ event: "dispatch:withdraw-failed", err: error }, "withdrawing a dispatch request failed");
+        });
+      };
+      if (signal?.aborted) return withdraw();
+      signal?.addEventListener("abort", withdraw, { once: true });
       this.pending.set(requestId, finish);
       this.redis.rpush(this.keys.requests, JSON.stringify(message)).catch((error: unknown) => {
         clearTimeout(timer);
@@ -96,8 +132,17 @@ export class DispatchClient {
     });
   }
 
+  private handBack(runs: DequeuedRun[]): void {
+    this.logger.info({ event: "dispatch:undelivered", runIds: runs.map((run) => run.runId) }, "runs reached a withdrawn request; queueing them again");
+    this.onUndelivered(runs).catch((error: unknown) => {
+      this.logger.error({ event: "dispatch:hand-back-failed", err: error }, "queueing undelivered runs again failed; the heartbeat monitor will");
+    });
+  }
+
   async close(): Promise<void> {
     for (const finish of this.pending.values()) finish([]);
+    for (const timer of this.withdrawn.values()) clearTimeout(timer);
+    this.withdrawn.clear();
     await this.subscriber.unsubscribe().catch(() => undefined);
   }
 }

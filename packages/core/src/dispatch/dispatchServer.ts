@@ -73,9 +73,13 @@ export class DispatchServer {
     }
   }
 
-  /** Tries one request; replies when it got runs or its deadline passed, parks it otherwise. */
+  /**
+   * Tries one request; replies when it got runs or its deadline passed, parks it otherwise. A
+   * withdrawn request is dropped unanswered.
+   */
   private async serve(request: DispatchRequest): Promise<void> {
     if (Date.now() >= request.deadline) return this.reply(request, []);
+    if (await this.isWithdrawn(request)) return;
     let runs: DequeuedRun[] = [];
     try {
       runs = await this.options.dequeue(request);
@@ -102,6 +106,15 @@ export class DispatchServer {
       } while (this.retryAgain && this.running);
     } finally {
       this.retrying = false;
+    }
+  }
+
+  private async isWithdrawn(request: DispatchRequest): Promise<boolean> {
+    try {
+      return (await this.options.redis.exists(this.options.keys.withdrawn(request.requestId))) === 1;
+    } catch {
+      // Unknown: serve it; runs that reach a withdrawn request are handed back by the api.
+      return false;
     }
   }
 

@@ -12,6 +12,8 @@ export function heartbeatTimeoutMs(status: ExecutionStatus, timeouts: HeartbeatT
       return timeouts.executingMs;
     case "PENDING_CANCEL":
       return timeouts.pendingCancelMs;
+    case "SUSPENDED":
+      return timeouts.suspendedRecheckMs;
     default:
       return undefined;
   }

@@ -12,6 +12,8 @@ export interface TickResult {
   requeued: number;
   stalled: number;
   cancelsFinished: number;
+  /** suspended runs whose waitpoints were checked again (and their next check armed) */
+  suspendedRechecked: number;
   stale: number;
 }
 
@@ -19,7 +21,8 @@ export interface TickResult {
  * Acts on runs whose heartbeat is overdue, by the status their snapshot is in:
  * PENDING_EXECUTING → requeued (the worker never started it); EXECUTING → the attempt fails as
  * stalled, through the finalizer (retry or final); PENDING_CANCEL → finished as CANCELED, through
- * the finalizer. Monitors may run side by side: each overdue entry is claimed by one.
+ * the finalizer; SUSPENDED → its waitpoints are checked again (a lost resume job cannot strand it).
+ * Monitors may run side by side: each overdue entry is claimed by one.
  */
 export class HeartbeatMonitor {
   private readonly batchSize: number;
@@ -36,8 +39,8 @@ export class HeartbeatMonitor {
 
   /** One pass over what is overdue now. */
   async tick(now = Date.now()): Promise<TickResult> {
-    const { heartbeats, snapshots, jobs, logger } = this.resources;
-    const result: TickResult = { requeued: 0, stalled: 0, cancelsFinished: 0, stale: 0 };
+    const { heartbeats, snapshots, jobs, logger, metrics } = this.resources;
+    const result: TickResult = { requeued: 0, stalled: 0, cancelsFinished: 0, suspendedRechecked: 0, stale: 0 };
     const overdue = await heartbeats.claimOverdue(now, this.batchSize, this.claimMs);
     for (const entry of overdue) {
       const { runId, snapshotId } = entry;
@@ -50,6 +53,7 @@ export class HeartbeatMonitor {
       }
       const jobId = `${runId}-${snapshotId}`;
       logger.warn({ event: "heartbeat:overdue", runId, snapshotId, executionStatus: latest.executionStatus }, "heartbeat overdue");
+      metrics.heartbeatsOverdue.inc({ executionStatus: latest.executionStatus });
       switch (latest.executionStatus) {
         case "PENDING_EXECUTING":
           await this.finalize.requeueUnstarted(runId, snapshotId);
@@ -67,6 +71,12 @@ export class HeartbeatMonitor {
             { jobId: `cancel-${jobId}` },
           );
           result.cancelsFinished++;
+          break;
+        case "SUSPENDED":
+          // No worker beats for a suspended run: this deadline is a periodic check, armed again each time.
+          await jobs.enqueue("continueRunIfUnblocked", { runId }, { jobId: `recheck-${jobId}-${now}` });
+          await heartbeats.track(entry, null, now + this.resources.settings.heartbeatTimeouts.suspendedRecheckMs);
+          result.suspendedRechecked++;
           break;
         default:
           await heartbeats.forget(entry);

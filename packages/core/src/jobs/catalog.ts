@@ -6,6 +6,8 @@ import { attemptResultSchema } from "../schemas/workerProtocol.ts";
  * options. Producers and consumers go through `jobs/queues.ts`, which validates payloads with these
  * schemas on both sides. Each payload that acts on a run carries the snapshot id it was created
  * for: a handler whose snapshot is no longer the newest does nothing (the run has moved on).
+ * An entry with a `jobId` has one job per subject at a time (BullMQ job ids are unique per queue;
+ * ':' is not allowed in them): `JobProducer.schedule` moves it, `unschedule` removes it.
  */
 export const jobQueues = {
   finalizer: "runengine-finalizer",
@@ -34,16 +36,54 @@ export const jobCatalog = {
     schema: runAtSnapshot.extend({ reason: z.string() }),
     attempts: 10,
   },
+  /**
+   * a waitpoint blocking this run completed: continue it if nothing else blocks it (finalizer; one
+   * job per run and waitpoint, so a completion never merges into a job already running)
+   */
+  continueRunIfUnblocked: {
+    queue: jobQueues.finalizer,
+    schema: z.object({ runId: z.string().min(1) }),
+    attempts: 10,
+  },
+  /** the next chunk of a bulk cancel or replay, after `cursor` (finalizer; job id = action + cursor) */
+  bulkActionChunk: {
+    queue: jobQueues.finalizer,
+    schema: z.object({ bulkActionId: z.string().min(1), cursor: z.string().min(1).nullable() }),
+    attempts: 10,
+  },
+  /** a DATETIME waitpoint's instant came (scheduler; job id = waitpoint id) */
+  completeDateTimeWaitpoint: {
+    queue: jobQueues.scheduler,
+    schema: z.object({ waitpointId: z.string().min(1) }),
+    attempts: 10,
+  },
+  /** a MANUAL waitpoint (token) reached its timeout uncompleted (scheduler; job id = waitpoint id) */
+  timeoutWaitpointToken: {
+    queue: jobQueues.scheduler,
+    schema: z.object({ waitpointId: z.string().min(1) }),
+    attempts: 10,
+  },
   /** a DELAYED run is due: queue it (scheduler; job id = run id, so a reschedule moves it) */
   enqueueDelayedRun: {
     queue: jobQueues.scheduler,
     schema: z.object({ runId: z.string().min(1) }),
     attempts: 10,
+    jobId: (payload: { runId: string }) => payload.runId,
   },
-  /** a run's TTL passed before it started (scheduler; job id = run id) */
+  /**
+   * a run's TTL passed before it was dequeued (scheduler). Its own id, because a delayed run arms
+   * its TTL from inside its enqueueDelayedRun job, which still holds the run id.
+   */
   expireRun: {
     queue: jobQueues.scheduler,
     schema: z.object({ runId: z.string().min(1) }),
+    attempts: 10,
+    jobId: (payload: { runId: string }) => `ttl-${payload.runId}`,
+  },
+  /** a schedule's tick is due: trigger its run and arm the next tick (scheduler; job id = schedule + tick) */
+  fireScheduleTick: {
+    queue: jobQueues.scheduler,
+    schema: z.object({ scheduleId: z.string().min(1), tickMs: z.number().int().nonnegative() }),
     attempts: 10,
   },
 } as const;

@@ -26,6 +26,8 @@ describe("job catalog", () => {
           received.push(payload);
         },
         finishCancel: async () => undefined,
+        bulkActionChunk: async () => undefined,
+        continueRunIfUnblocked: async () => undefined,
       },
       { connection, prefix },
     );
@@ -60,6 +62,9 @@ describe("job catalog", () => {
           handled.push(payload);
         },
         expireRun: async () => undefined,
+        fireScheduleTick: async () => undefined,
+        completeDateTimeWaitpoint: async () => undefined,
+        timeoutWaitpointToken: async () => undefined,
       },
       { connection, prefix },
     );

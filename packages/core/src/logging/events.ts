@@ -14,6 +14,13 @@ export interface RunEngineEventMap {
   "lock:timedOut": { resource: string; waitMs: number; attempts: number };
   "lock:lost": { resource: string; error: string };
   "lock:releaseFailed": { resource: string; error: string };
+  "job:skipped": { job: string; executionStatus: ExecutionStatus | null };
+  "bulk:created": { bulkActionId: string; type: string; total: number };
+  "bulk:runFailed": { bulkActionId: string; runId: string; error: string };
+  "bulk:completed": { bulkActionId: string; processed: number };
+  "queue:paused": { environmentId: string; queue: string };
+  "queue:resumed": { environmentId: string; queue: string };
+  "queue:limitChanged": { environmentId: string; queue: string | null; limit: number | null };
 }
 
 export type RunEngineEvent = keyof RunEngineEventMap;
@@ -31,6 +38,13 @@ export const runEngineEventDescriptions: Readonly<Record<RunEngineEvent, string>
   "lock:timedOut": "a run lock could not be taken within its bounds",
   "lock:lost": "a held run lock could not be extended; another operation may take it",
   "lock:releaseFailed": "releasing a run lock failed; it expires by itself",
+  "job:skipped": "a scheduled job found its run no longer in the state it was scheduled for; nothing done",
+  "bulk:created": "an operator created a bulk cancel or replay over a filter of runs",
+  "bulk:runFailed": "a bulk action could not act on one run; counted as failed, the others go on",
+  "bulk:completed": "a bulk action went through every run of its filter",
+  "queue:paused": "an operator paused a queue: its runs stay queued",
+  "queue:resumed": "an operator resumed a paused queue",
+  "queue:limitChanged": "an operator changed a queue's or an environment's concurrency limit",
 };
 
 /** Every event name (for tests, docs and log-based metrics). */

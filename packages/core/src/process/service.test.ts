@@ -23,11 +23,16 @@ async function startSample(stopDelayMs: number) {
 }
 
 describe("runService", () => {
-  test("serves /healthz and stops gracefully on SIGTERM", async () => {
+  test("serves /healthz and /metrics and stops gracefully on SIGTERM", async () => {
     const { child, port, output } = await startSample(0);
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true });
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/^sample_started_total 1$/m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
     child.kill("SIGTERM");
     const [code] = await once(child, "exit");
     expect(code).toBe(0);

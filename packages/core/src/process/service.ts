@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
+import { collectDefaultMetrics, type Registry } from "prom-client";
 
 export interface ServiceHandle {
   /** resolves once every part has stopped */
@@ -15,6 +16,8 @@ export interface RunServiceOptions {
   healthPort: number;
   /** how long a graceful stop may take before the process exits anyway */
   shutdownTimeoutMs: number;
+  /** served at GET /metrics beside /healthz, with the process's default metrics added */
+  metrics?: Registry;
   start(): Promise<ServiceHandle>;
 }
 
@@ -26,7 +29,9 @@ export interface RunServiceOptions {
 export async function runService(options: RunServiceOptions): Promise<void> {
   const { logger } = options;
   const handle = await options.start();
-  const health = options.healthPort > 0 ? await serveHealth(options.healthPort, handle) : undefined;
+  // Process metrics belong to the process, so they are added here, once, not per engine.
+  if (options.metrics && options.healthPort > 0) collectDefaultMetrics({ register: options.metrics });
+  const health = options.healthPort > 0 ? await serveHealth(options.healthPort, handle, options.metrics) : undefined;
   logger.info({ event: "service:started", healthPort: options.healthPort }, `${options.name} started`);
 
   let stopping = false;
@@ -55,8 +60,15 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   process.once("SIGINT", shutdown);
 }
 
-function serveHealth(port: number, handle: ServiceHandle): Promise<Server> {
+function serveHealth(port: number, handle: ServiceHandle, metrics: Registry | undefined): Promise<Server> {
   const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/metrics" && metrics) {
+      metrics.metrics().then(
+        (body) => res.writeHead(200, { "content-type": metrics.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
     if (req.method !== "GET" || req.url !== "/healthz") {
       res.writeHead(404).end();
       return;

@@ -21,3 +21,12 @@ export const momentSchema = z.union([
   durationSchema.transform((ms) => new Date(Date.now() + ms)),
   z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
 ]);
+
+/** Milliseconds as the largest whole unit that fits exactly: 5000 → "5s", 90000 → "90s", 1500 → "1500ms". */
+export function formatDurationMs(ms: number): string {
+  const units = Object.entries(unitMs).sort(([, a], [, b]) => b - a);
+  for (const [unit, size] of units) {
+    if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

@@ -32,6 +32,9 @@ export const triggerOptionsSchema = z.object({
   debounce: debounceSchema.optional(),
 });
 
+/** `POST /runs/:id/reschedule`: the new due time of a DELAYED run, a duration from now or an ISO date. */
+export const rescheduleRequestSchema = z.object({ delay: momentSchema });
+
 export const triggerRequestSchema = z.object({
   payload: z.unknown(),
   options: triggerOptionsSchema.optional(),
@@ -44,4 +47,5 @@ export const batchTriggerRequestSchema = z.object({
 export type TriggerOptions = z.output<typeof triggerOptionsSchema>;
 export type TriggerOptionsInput = z.input<typeof triggerOptionsSchema>;
 export type TriggerRequest = z.output<typeof triggerRequestSchema>;
+export type RescheduleRequestInput = z.input<typeof rescheduleRequestSchema>;
 export type BatchTriggerRequest = z.output<typeof batchTriggerRequestSchema>;

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { declaredScheduleSchema } from "./schedule.ts";
 import { identifierSchema } from "./trigger.ts";
+import { resumeFromCheckpointSchema } from "./waitpoint.ts";
 
 /**
  * The worker protocol: what a worker process (packages/sdk) sends the engine and gets back, over
@@ -21,6 +23,8 @@ export const taskManifestSchema = z.object({
   queue: z.object({ name: identifierSchema, concurrencyLimit: z.number().int().min(0).optional() }),
   retry: retryPolicySchema,
   maxDurationSeconds: z.number().positive().optional(),
+  /** a declarative schedule (`schedules.task`): synced to the environment when this version registers */
+  schedule: declaredScheduleSchema.optional(),
 });
 export type TaskManifest = z.output<typeof taskManifestSchema>;
 
@@ -36,7 +40,7 @@ export const registerWorkerResponseSchema = z.object({ workerId: z.string(), dep
 export const dequeueRequestSchema = z.object({
   workerId: z.string().min(1),
   /** free slots: the engine hands out at most this many runs, so nothing waits in a buffer */
-  maxRuns: z.number().int().min(1).max(1_000),
+  maxRuns: z.number().int().min(1).max(10_000),
   /** how long the request may wait for work (long poll) */
   waitMs: z.number().int().min(0).max(60_000).default(20_000),
 });
@@ -52,6 +56,10 @@ export const dequeuedRunSchema = z.object({
   metadata: z.unknown(),
   createdAt: z.coerce.date(),
   maxDurationSeconds: z.number().optional(),
+  environment: z.object({ id: z.string(), name: z.string(), type: z.enum(["DEVELOPMENT", "STAGING", "PRODUCTION"]) }),
+  deployment: z.object({ id: z.string(), version: z.string() }),
+  /** set when the run was checkpointed: the worker replays the task with this journal */
+  resume: resumeFromCheckpointSchema.optional(),
 });
 export type DequeuedRun = z.output<typeof dequeuedRunSchema>;
 export const dequeueResponseSchema = z.object({ runs: z.array(dequeuedRunSchema) });
@@ -73,7 +81,7 @@ export const attemptResultSchema = z.discriminatedUnion("ok", [
     ok: z.literal(false),
     error: serializedErrorSchema,
     /** why the attempt ended, when the worker knows better than "the task threw" */
-    reason: z.enum(["TASK_ERROR", "MAX_DURATION_EXCEEDED", "CANCELLED", "WORKER_SHUTDOWN"]).default("TASK_ERROR"),
+    reason: z.enum(["TASK_ERROR", "MAX_DURATION_EXCEEDED", "CANCELLED", "WORKER_SHUTDOWN", "CRASHED"]).default("TASK_ERROR"),
   }),
 ]);
 export type AttemptResult = z.output<typeof attemptResultSchema>;

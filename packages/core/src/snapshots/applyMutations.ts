@@ -30,15 +30,17 @@ export async function applyMutations(prisma: PrismaClient, plans: readonly Mutat
   if (new Set(runIds).size !== runIds.length) throw new TypeError("applyMutations: at most one plan per run");
 
   return prisma.$transaction(async (tx) => {
+    // Two statements, not one: a statement that waited for a row lock still reads with the snapshot
+    // it started with, so a subquery beside the FOR UPDATE would miss the snapshot the transaction
+    // it waited for just committed. Read after the lock is held, each statement sees every commit.
+    await tx.$queryRaw`SELECT r.id FROM "TaskRun" r WHERE r.id = ANY(${runIds}::text[]) ORDER BY r.id FOR UPDATE`;
     const rows = await tx.$queryRaw<{ id: string; latestSnapshotId: string | null }[]>`
       SELECT r.id,
              (SELECT s.id FROM "ExecutionSnapshot" s
                WHERE s."runId" = r.id AND s."isValid"
                ORDER BY s.sequence DESC LIMIT 1) AS "latestSnapshotId"
         FROM "TaskRun" r
-       WHERE r.id = ANY(${runIds}::text[])
-       ORDER BY r.id
-         FOR UPDATE OF r`;
+       WHERE r.id = ANY(${runIds}::text[])`;
     const latestByRun = new Map(rows.map((row) => [row.id, row.latestSnapshotId]));
 
     const results: RunState[] = [];

@@ -5,6 +5,7 @@ import type { RunLocker } from "../locking/runLocker.ts";
 import { logEvent, runLogger } from "../logging/logger.ts";
 import { assertTransition } from "../state-machine/transitions.ts";
 import { applyMutations, recordRefusal, snapshotCreateData } from "./applyMutations.ts";
+import { insertRecords, newSnapshotId } from "./insertRecords.ts";
 import { planMutation } from "./planMutation.ts";
 import type { CreateRunData, InitialSnapshot, RunState, SnapshotChange } from "./types.ts";
 
@@ -79,6 +80,40 @@ export class SnapshotSystem {
       runStatus: state.snapshot.runStatus,
     });
     return state;
+  }
+
+  /**
+   * Creates many runs, each with its first snapshot, in one transaction: all or none. Two INSERT
+   * statements whatever the count (rows travel as one JSON array each), where Prisma's createMany
+   * costs seconds of CPU for a thousand rows. Every run starts in `initial`; a run id that exists
+   * already fails the whole transaction.
+   */
+  async createRuns(rows: readonly (CreateRunData & { id: string; environmentId: string })[], initial: InitialSnapshot): Promise<void> {
+    if (rows.length === 0) return;
+    assertTransition(rows[0]!.id, null, initial.executionStatus, initial.runStatus);
+    const now = new Date();
+    const snapshots = rows.map((row) => ({
+      id: newSnapshotId(),
+      runId: row.id,
+      environmentId: row.environmentId,
+      executionStatus: initial.executionStatus,
+      runStatus: initial.runStatus,
+      description: initial.description,
+      isValid: true,
+      attemptNumber: initial.attemptNumber ?? null,
+      createdAt: now,
+    }));
+    await this.prisma.$transaction([
+      insertRecords(this.prisma, "TaskRun", rows.map((row) => ({ ...row, status: initial.runStatus, createdAt: now, updatedAt: now }))),
+      insertRecords(this.prisma, "ExecutionSnapshot", snapshots),
+    ]);
+    for (const snapshot of snapshots) {
+      logEvent(runLogger(this.logger, { runId: snapshot.runId, snapshotId: snapshot.id }), "info", "run:created", {
+        snapshotId: snapshot.id,
+        executionStatus: initial.executionStatus,
+        runStatus: initial.runStatus,
+      });
+    }
   }
 
   /**

@@ -3,7 +3,7 @@ import { assertNever } from "../utils/assertNever.ts";
 
 /**
  * Why a run ended in failure, as the finalizer records it. Workers report TASK_RUN_ERROR,
- * MAX_DURATION_EXCEEDED and TASK_RUN_CANCELLED; the engine itself raises the others when it finds
+ * MAX_DURATION_EXCEEDED, TASK_RUN_CANCELLED and TASK_RUN_CRASHED; the engine itself raises the others when it finds
  * a run in trouble (a dead worker, an overdue heartbeat, an expired TTL, its own failure).
  */
 export const TaskRunErrorCode = {

@@ -2,6 +2,8 @@ import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
 import type { AttemptResult } from "../schemas/workerProtocol.ts";
 import type { EngineResources } from "./resources.ts";
+import { isOnWorker } from "../state-machine/statuses.ts";
+import { continuesSameAttempt } from "../waitpoints/attemptContinuity.ts";
 
 export interface WorkerReport {
   workerId: string;
@@ -18,11 +20,18 @@ export type HeartbeatAction = { action: "continue" | "cancel" | "stale"; snapsho
 export class AttemptSystem {
   constructor(private readonly resources: EngineResources) {}
 
-  /** PENDING_EXECUTING → EXECUTING, attempt number + 1. StaleSnapshotError when the run moved on. */
-  async start(runId: string, report: WorkerReport): Promise<{ snapshotId: string; attemptNumber: number }> {
+  /**
+   * PENDING_EXECUTING → EXECUTING, attempt number + 1. StaleSnapshotError when the run moved on.
+   * The first start locks the run to the worker's deployment: later attempts and resumes run only
+   * on that version. A hand-off that never started locks nothing.
+   */
+  async start(runId: string, report: WorkerReport, deploymentId: string): Promise<{ snapshotId: string; attemptNumber: number }> {
     const { prisma, snapshots, runQueue, locker } = this.resources;
     return locker.lock(runId, async () => {
-      const run = await prisma.taskRun.findUnique({ where: { id: runId }, select: { attemptNumber: true, startedAt: true } });
+      const run = await prisma.taskRun.findUnique({
+        where: { id: runId },
+        select: { attemptNumber: true, startedAt: true, createdAt: true, lockedToDeploymentId: true, expiresAt: true },
+      });
       if (!run) throw new NotFoundError("TaskRun", runId);
       const attemptNumber = run.attemptNumber + 1;
       const state = await snapshots.mutate(
@@ -34,15 +43,18 @@ export class AttemptSystem {
           description: `Attempt ${attemptNumber} started on worker ${report.workerId}`,
           attemptNumber,
           workerId: report.workerId,
-          runUpdate: { attemptNumber, startedAt: run.startedAt ?? new Date() },
+          runUpdate: { attemptNumber, startedAt: run.startedAt ?? new Date(), lockedToDeploymentId: run.lockedToDeploymentId ?? deploymentId },
         },
         {
           afterCommit: async (next) => {
             await trackHeartbeat(this.resources, next);
             await runQueue.extend(runId);
+            // a started run never expires: its TTL job would only fire to do nothing
+            if (run.startedAt === null && run.expiresAt !== null) await this.resources.jobs.unschedule("expireRun", { runId });
           },
         },
       );
+      if (run.startedAt === null) this.resources.metrics.triggerToStart.observe((Date.now() - run.createdAt.getTime()) / 1_000);
       return { snapshotId: state.snapshot.id, attemptNumber };
     });
   }
@@ -63,6 +75,17 @@ export class AttemptSystem {
     if (!latest || latest.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
     if (latest.executionStatus === "PENDING_CANCEL" && latest.workerId === report.workerId) {
       return { action: "cancel", snapshotId: latest.id };
+    }
+    if (latest.id === report.snapshotId && latest.workerId === report.workerId && isOnWorker(latest.executionStatus)) {
+      // The worker is current but its deadline is gone: Redis lost its data. Tracking it again
+      // keeps a live attempt running; the reconciler restores the queue slot.
+      await heartbeats.track({ environmentId, runId, snapshotId: latest.id }, null, Date.now() + settings.heartbeatTimeouts.executingMs);
+      return { action: "continue", snapshotId: latest.id };
+    }
+    if (await continuesSameAttempt(this.resources.prisma, latest, report)) {
+      await heartbeats.beat({ environmentId, runId, snapshotId: latest.id }, Date.now() + settings.heartbeatTimeouts.executingMs);
+      await runQueue.extend(runId);
+      return { action: "continue", snapshotId: latest.id };
     }
     return { action: "stale", snapshotId: latest.id };
   }

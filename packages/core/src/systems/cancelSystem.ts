@@ -1,10 +1,12 @@
 import type { TaskRunStatus } from "@runengine/database";
-import { RunQueueError, type RunQueue } from "@runengine/run-queue";
 import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import { NotFoundError } from "../errors/runEngineError.ts";
 import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import { isFinalExecutionStatus, isOnWorker } from "../state-machine/statuses.ts";
 import type { EngineResources } from "./resources.ts";
+import { removeFromQueue } from "./runQueueEntry.ts";
+import { finalRunStatuses } from "../state-machine/transitions.ts";
+import { completeRunWaitpoint } from "../waitpoints/waitpointSystem.ts";
 
 /**
  * Cancels a run. Off a worker it finishes at once (and leaves the queue); on a worker it becomes
@@ -14,8 +16,22 @@ import type { EngineResources } from "./resources.ts";
 export class CancelSystem {
   constructor(private readonly resources: EngineResources) {}
 
-  /** Returns the run's status after the call; a final run is left as it is. */
+  /**
+   * Returns the run's status after the call; a final run is left as it is. The run's unfinished
+   * children (runs it triggered, which it may be waiting on) are cancelled after it, recursively,
+   * each under its own lock only.
+   */
   async cancel(runId: string, reason = "Cancelled by request"): Promise<TaskRunStatus> {
+    const status = await this.cancelOne(runId, reason);
+    const children = await this.resources.prisma.taskRun.findMany({
+      where: { parentRunId: runId, status: { notIn: [...finalRunStatuses] } },
+      select: { id: true },
+    });
+    for (const child of children) await this.cancel(child.id, `Parent run ${runId} was cancelled`);
+    return status;
+  }
+
+  private async cancelOne(runId: string, reason: string): Promise<TaskRunStatus> {
     const { snapshots, runQueue, locker } = this.resources;
     return locker.lock(runId, async () => {
       const latest = await snapshots.latestSnapshot(runId);
@@ -48,24 +64,15 @@ export class CancelSystem {
         {
           afterCommit: async (next) => {
             await trackHeartbeat(this.resources, next);
+            // a delayed run is not in the queue yet: its due-time job goes instead
+            if (latest.executionStatus === "DELAYED") await this.resources.jobs.unschedule("enqueueDelayedRun", { runId });
             await removeFromQueue(runQueue, runId);
             await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
+            await completeRunWaitpoint(this.resources, next.run);
           },
         },
       );
       return state.run.status;
     });
-  }
-}
-
-/**
- * A dispatcher may have dequeued the run a moment ago and be waiting for the lock we hold: then
- * the entry is in flight, and that dispatcher acks it when it finds the run finished.
- */
-async function removeFromQueue(runQueue: RunQueue, runId: string): Promise<void> {
-  try {
-    await runQueue.remove(runId);
-  } catch (error) {
-    if (!(error instanceof RunQueueError && error.code === "RUN_IN_FLIGHT")) throw error;
   }
 }

@@ -4,6 +4,7 @@ import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import type { DequeuedRun } from "../schemas/workerProtocol.ts";
 import { isFinalExecutionStatus } from "../state-machine/statuses.ts";
 import type { EngineResources } from "./resources.ts";
+import { resumeFromCheckpoint } from "../waitpoints/checkpointSystem.ts";
 import type { WorkerContext, WorkerSystem } from "./workerSystem.ts";
 
 /** A run that another live worker can execute goes back to the queue for this long. */
@@ -74,15 +75,15 @@ export class DequeueSystem {
         return undefined;
       }
 
+      const resume = await resumeFromCheckpoint(this.resources, latest);
       const state = await snapshots.mutate(
         runId,
         {
           expectedSnapshotId: latest.id,
           executionStatus: "PENDING_EXECUTING",
           runStatus: "DEQUEUED",
-          description: `Dequeued for worker ${worker.workerId}`,
+          description: resume ? `Dequeued for worker ${worker.workerId} to restore checkpoint ${resume.checkpointId}` : `Dequeued for worker ${worker.workerId}`,
           workerId: worker.workerId,
-          runUpdate: { lockedToDeploymentId: run.lockedToDeploymentId ?? worker.deploymentId },
         },
         { afterCommit: (next) => trackHeartbeat(this.resources, next) },
       );
@@ -92,11 +93,15 @@ export class DequeueSystem {
         taskId: run.taskIdentifier,
         payload: run.payload,
         queue: run.queue,
-        attemptNumber: run.attemptNumber + 1,
+        // a run restored from a checkpoint continues its attempt; otherwise the next one starts
+        attemptNumber: resume ? run.attemptNumber : run.attemptNumber + 1,
         tags: run.tags,
         metadata: run.metadata,
         createdAt: run.createdAt,
         ...(task.maxDurationSeconds !== null ? { maxDurationSeconds: task.maxDurationSeconds } : {}),
+        environment: { id: worker.environmentId, name: worker.environmentName, type: worker.environmentType },
+        deployment: { id: worker.deploymentId, version: worker.version },
+        ...(resume ? { resume } : {}),
       };
     });
   }

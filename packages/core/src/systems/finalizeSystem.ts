@@ -8,13 +8,18 @@ import { runStatusFromError, type TaskRunErrorCode } from "../state-machine/runS
 import { isExecuting } from "../state-machine/statuses.ts";
 import type { RunState } from "../snapshots/types.ts";
 import type { EngineResources } from "./resources.ts";
+import { completeRunWaitpoint } from "../waitpoints/waitpointSystem.ts";
 
 /** How a worker's reason for a failed attempt reads as an error code (hand-backs are no failure). */
 const errorCodeOfReport = {
   TASK_ERROR: "TASK_RUN_ERROR",
   MAX_DURATION_EXCEEDED: "MAX_DURATION_EXCEEDED",
   CANCELLED: "TASK_RUN_CANCELLED",
+  CRASHED: "TASK_RUN_CRASHED",
 } as const satisfies Record<string, TaskRunErrorCode>;
+
+/** Failures worth another attempt when the error allows it: the task's own, or its process dying. */
+const retryableCodes: ReadonlySet<TaskRunErrorCode> = new Set(["TASK_RUN_ERROR", "TASK_RUN_CRASHED"]);
 
 /** Hand-offs to workers that never start the attempt, before the run fails as stalled. */
 const maxUnstartedHandoffs = 5;
@@ -63,7 +68,7 @@ export class FinalizeSystem {
         return;
       }
       const code = errorCodeOfReport[result.reason];
-      await this.failAttempt(latest, { ...result.error, code }, code === "TASK_RUN_ERROR" && result.error.retryable);
+      await this.failAttempt(latest, { ...result.error, code }, retryableCodes.has(code) && result.error.retryable);
     });
   }
 
@@ -114,6 +119,18 @@ export class FinalizeSystem {
         return;
       }
       await this.requeueAsPending(latest, `Worker ${latest.workerId ?? "unknown"} did not start the attempt in time; queued again`);
+    });
+  }
+
+  /**
+   * A dequeued run whose worker stopped waiting before the run reached it (the api got it for a
+   * withdrawn long poll): queued again at once, rather than after the PENDING_EXECUTING deadline.
+   */
+  async requeueUndelivered(runId: string, snapshotId: string): Promise<void> {
+    await this.resources.locker.lock(runId, async () => {
+      const latest = await this.resources.snapshots.latestSnapshot(runId);
+      if (latest?.id !== snapshotId || latest.executionStatus !== "PENDING_EXECUTING") return;
+      await this.requeueAsPending(latest, `Worker ${latest.workerId ?? "unknown"} stopped polling before the run reached it; queued again`);
     });
   }
 
@@ -181,6 +198,7 @@ export class FinalizeSystem {
           await trackHeartbeat(this.resources, state);
           await this.resources.runQueue.ack(state.run.id);
           await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
+          await completeRunWaitpoint(this.resources, state.run);
         },
       },
     );

@@ -1,5 +1,6 @@
-import type { ExecutionSnapshot, Prisma, TaskRun, TaskRunStatus } from "@runengine/database";
+import type { Batch, ExecutionSnapshot, Prisma, TaskRun, TaskRunStatus } from "@runengine/database";
 import { NotFoundError, ValidationError } from "../errors/runEngineError.ts";
+import { isFinalRunStatus } from "../state-machine/statuses.ts";
 import type { EngineResources } from "./resources.ts";
 
 export interface ListRunsQuery {
@@ -8,6 +9,14 @@ export interface ListRunsQuery {
   /** the id of the last run of the previous page */
   cursor?: string;
   limit: number;
+}
+
+export interface BatchProgress {
+  batch: Batch;
+  /** COMPLETED once every run of the batch is in a final state */
+  status: "PENDING" | "COMPLETED";
+  /** runs of the batch per status, only statuses that occur */
+  runsByStatus: Partial<Record<TaskRunStatus, number>>;
 }
 
 /**
@@ -48,5 +57,20 @@ export class ReadSystem {
   async history(environmentId: string, runId: string): Promise<ExecutionSnapshot[]> {
     await this.run(environmentId, runId);
     return this.resources.snapshots.history(runId);
+  }
+
+  /** A batch and how far its runs got, counted from the runs themselves so it is never out of date. */
+  async batch(environmentId: string, batchId: string): Promise<BatchProgress> {
+    const { prisma } = this.resources;
+    const batch = await prisma.batch.findFirst({ where: { id: batchId, environmentId } });
+    if (!batch) throw new NotFoundError("Batch", batchId);
+    const groups = await prisma.taskRun.groupBy({ by: ["status"], where: { batchId }, _count: { _all: true } });
+    const runsByStatus: Partial<Record<TaskRunStatus, number>> = {};
+    let final = 0;
+    for (const group of groups) {
+      runsByStatus[group.status] = group._count._all;
+      if (isFinalRunStatus(group.status)) final += group._count._all;
+    }
+    return { batch, status: final === batch.runCount ? "COMPLETED" : "PENDING", runsByStatus };
   }
 }

@@ -5,6 +5,7 @@ import type { RunQueue } from "@runengine/run-queue";
 import type { DispatchRelayKeys } from "../dispatch/dispatchRelay.ts";
 import type { HeartbeatStore } from "../heartbeats/heartbeatStore.ts";
 import type { JobProducer } from "../jobs/queues.ts";
+import type { EngineMetrics } from "../metrics/engineMetrics.ts";
 import type { RunLocker } from "../locking/runLocker.ts";
 import type { SnapshotSystem } from "../snapshots/snapshotSystem.ts";
 
@@ -16,6 +17,11 @@ export interface HeartbeatTimeouts {
   executingMs: number;
   /** cancel asked while on a worker that never confirmed: finished as CANCELED */
   pendingCancelMs: number;
+  /**
+   * suspended (checkpointed): how often its waitpoints are checked again, in case the job that
+   * should have queued it was lost after a waitpoint completed
+   */
+  suspendedRecheckMs: number;
 }
 
 export interface EngineSettings {
@@ -25,7 +31,7 @@ export interface EngineSettings {
 }
 
 export const defaultEngineSettings: EngineSettings = {
-  heartbeatTimeouts: { pendingExecutingMs: 30_000, executingMs: 30_000, pendingCancelMs: 15_000 },
+  heartbeatTimeouts: { pendingExecutingMs: 30_000, executingMs: 30_000, pendingCancelMs: 15_000, suspendedRecheckMs: 60_000 },
   maxPayloadBytes: 1_048_576,
 };
 
@@ -42,4 +48,6 @@ export interface EngineResources {
   relayKeys: DispatchRelayKeys;
   logger: Logger;
   settings: EngineSettings;
+  /** this engine's Prometheus metrics, served at /metrics by every role */
+  metrics: EngineMetrics;
 }

@@ -1,9 +1,15 @@
 import { Prisma } from "@runengine/database";
 import type { AuthenticatedEnvironment } from "../environments/apiKeys.ts";
 import { NotFoundError, ValidationError } from "../errors/runEngineError.ts";
-import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import type { TriggerOptions } from "../schemas/trigger.ts";
+import { mapConcurrently } from "../utils/mapConcurrently.ts";
+import { formatDurationMs } from "../schemas/duration.ts";
+import type { CreateRunData, InitialSnapshot, RunState } from "../snapshots/types.ts";
+import { jsonColumn } from "../utils/jsonColumn.ts";
+import { DebounceSystem, type StoredDebounce } from "./debounceSystem.ts";
+import { delayedSnapshot, DelayedRunSystem } from "./delayedRunSystem.ts";
 import { newRunId } from "./ids.ts";
+import { enqueueRun, enqueueRuns, type QueueableRun } from "./runQueueEntry.ts";
 import type { EngineResources } from "./resources.ts";
 import type { WorkerSystem } from "./workerSystem.ts";
 
@@ -14,6 +20,22 @@ export interface TriggerInput {
   options?: TriggerOptions;
   /** the batch this run is item `index` of */
   batch?: { id: string; index: number };
+  /** the run this one replays, and the first line of its history saying so */
+  replayOf?: { runId: string; description: string };
+  /** the schedule whose tick triggered this run */
+  scheduleId?: string;
+  /** the run that triggered this one from its task code (triggerAndWait) */
+  parent?: ParentRun;
+}
+
+/** A run's parent, as its child records it. */
+export interface ParentRun {
+  runId: string;
+  rootRunId: string;
+  /** the child's depth: the parent's + 1 */
+  depth: number;
+  /** the parent waits on the child's RUN waitpoint */
+  resumeParentOnCompletion: boolean;
 }
 
 export interface BatchTriggerItem {
@@ -27,21 +49,32 @@ export interface TriggerResult {
   isCached: boolean;
 }
 
-/** Options the scheduler role implements; refused until then rather than silently ignored. */
-const notYetSupported = ["delay", "ttl", "debounce"] as const;
+/**
+ * Items of one batch created at once: enough to keep a 1,000-item batch well under a second, few
+ * enough to leave the database pool to the other requests.
+ */
+const batchTriggerConcurrency = 8;
 
 /**
- * Creates runs: the TaskRun row and its QUEUED snapshot in one transaction, then the run queue
- * entry, then a wake-up for waiting dispatchers. A task no deployment of the environment has ever
+ * Creates runs: the TaskRun row and its first snapshot in one transaction, then the run queue
+ * entry and a wake-up for waiting dispatchers (QUEUED), or the job that queues it when due
+ * (DELAYED: `delay`, or a `debounce` window, which may return a waiting run instead). A task no deployment of the environment has ever
  * declared is refused (NotFoundError): almost always a typo, never work that could run.
  */
 export class TriggerSystem {
+  private readonly delayedRuns: DelayedRunSystem;
+  private readonly debounces: DebounceSystem;
+
   constructor(
     private readonly resources: EngineResources,
     private readonly workers: WorkerSystem,
-  ) {}
+  ) {
+    this.delayedRuns = new DelayedRunSystem(resources);
+    this.debounces = new DebounceSystem(resources, this.delayedRuns);
+  }
 
-  async trigger({ environment, taskId, payload, options = {}, batch }: TriggerInput): Promise<TriggerResult> {
+  async trigger(input: TriggerInput): Promise<TriggerResult> {
+    const { environment, taskId, payload, options = {} } = input;
     this.checkItem(payload, options);
 
     if (options.idempotencyKey) {
@@ -52,31 +85,26 @@ export class TriggerSystem {
     const declaredQueue = await this.workers.declaredQueue(environment.id, taskId);
     if (declaredQueue === undefined) throw new NotFoundError("Task", taskId);
     const queue = options.queue ?? declaredQueue;
-    const runId = newRunId();
-    const now = new Date();
+    const { debounce } = options;
+    if (debounce) {
+      const { id, joined } = await this.debounces.trigger({ environment, taskId, payload, options, debounce }, async (delayUntil, window) => {
+        return (await this.create(input, queue, { delayUntil, debounce: window })).id;
+      });
+      return { id, isCached: joined };
+    }
+    return this.create(input, queue, options.delay === undefined ? undefined : { delayUntil: options.delay });
+  }
+
+  /**
+   * Writes the run and its first snapshot — DELAYED with a due-time job when `delayed`, else QUEUED
+   * and in the run queue (with its TTL armed).
+   */
+  private async create(input: TriggerInput, queue: string, delayed?: Delayed): Promise<TriggerResult> {
+    const { environment, taskId, options = {} } = input;
+    const row = runRow(input, queue, new Date(), delayed);
+    let created: RunState;
     try {
-      await this.resources.snapshots.createRun(
-        {
-          id: runId,
-          organizationId: environment.organizationId,
-          environmentId: environment.id,
-          taskIdentifier: taskId,
-          payload: payload === undefined ? Prisma.JsonNull : (payload as Prisma.InputJsonValue),
-          queue,
-          concurrencyKey: options.concurrencyKey ?? null,
-          priority: options.priority ?? 0,
-          idempotencyKey: options.idempotencyKey ?? null,
-          idempotencyKeyExpiresAt:
-            options.idempotencyKey && options.idempotencyKeyTTL !== undefined ? new Date(now.getTime() + options.idempotencyKeyTTL) : null,
-          maxAttempts: options.maxAttempts ?? null,
-          tags: options.tags ?? [],
-          metadata: options.metadata === undefined ? Prisma.JsonNull : (options.metadata as Prisma.InputJsonValue),
-          queuedAt: now,
-          batchId: batch?.id ?? null,
-          batchIndex: batch?.index ?? null,
-        },
-        { executionStatus: "QUEUED", runStatus: "PENDING", description: "Run was triggered and queued" },
-      );
+      created = await this.resources.snapshots.createRun(row, initialSnapshot(input, delayed));
     } catch (error) {
       // Two triggers with one idempotency key raced: the loser returns the winner's run.
       if (options.idempotencyKey && isUniqueViolation(error)) {
@@ -86,23 +114,21 @@ export class TriggerSystem {
       throw error;
     }
 
-    await this.resources.runQueue.enqueue({
-      runId,
-      orgId: environment.organizationId,
-      envId: environment.id,
-      queue,
-      ...(options.concurrencyKey ? { concurrencyKey: options.concurrencyKey } : {}),
-      priority: options.priority ?? 0,
-    });
-    await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
-    return { id: runId, isCached: false };
+    if (delayed) await this.delayedRuns.schedule(row.id, delayed.delayUntil);
+    else await enqueueRun(this.resources, created.run);
+    return { id: row.id, isCached: false };
   }
 
   /**
    * Triggers every item as a run of one batch. All or nothing at validation: an invalid item
    * (field named `items.<i>.…`) refuses the whole batch before anything is written.
    */
-  async batchTrigger(environment: AuthenticatedEnvironment, taskId: string, items: readonly BatchTriggerItem[]): Promise<{ batchId: string; runs: TriggerResult[] }> {
+  async batchTrigger(
+    environment: AuthenticatedEnvironment,
+    taskId: string,
+    items: readonly BatchTriggerItem[],
+    parent?: ParentRun,
+  ): Promise<{ batchId: string; runs: TriggerResult[] }> {
     items.forEach((item, index) => {
       try {
         this.checkItem(item.payload, item.options ?? {});
@@ -113,20 +139,43 @@ export class TriggerSystem {
         throw error;
       }
     });
-    if ((await this.workers.declaredQueue(environment.id, taskId)) === undefined) throw new NotFoundError("Task", taskId);
+    const declaredQueue = await this.workers.declaredQueue(environment.id, taskId);
+    if (declaredQueue === undefined) throw new NotFoundError("Task", taskId);
     const batch = await this.resources.prisma.batch.create({
-      data: { environmentId: environment.id, taskIdentifier: taskId, runCount: items.length },
+      data: { environmentId: environment.id, taskIdentifier: taskId, runCount: items.length, parentRunId: parent?.runId ?? null },
     });
-    const runs: TriggerResult[] = [];
-    for (const [index, item] of items.entries()) {
-      runs.push(await this.trigger({ environment, taskId, payload: item.payload, options: item.options ?? {}, batch: { id: batch.id, index } }));
-    }
+    const inputs: TriggerInput[] = items.map((item, index) => ({
+      environment,
+      taskId,
+      payload: item.payload,
+      options: item.options ?? {},
+      batch: { id: batch.id, index },
+      ...(parent ? { parent } : {}),
+    }));
+    // Items that only queue a run are written together; an idempotency key, a delay or a debounce
+    // key needs the single-run path, which may return another run or not queue at all.
+    const plain = inputs.filter((input) => !needsSingleTrigger(input.options ?? {}));
+    const now = new Date();
+    const rows = plain.map((input) => runRow(input, input.options?.queue ?? declaredQueue, now));
+    await this.resources.snapshots.createRuns(rows, {
+      executionStatus: "QUEUED",
+      runStatus: "PENDING",
+      description: `Run was triggered in batch ${batch.id} and queued`,
+    });
+    await enqueueRuns(this.resources, rows);
+
+    const runs = new Array<TriggerResult>(items.length);
+    plain.forEach((input, i) => (runs[input.batch!.index] = { id: rows[i]!.id, isCached: false }));
+    const single = inputs.filter((input) => needsSingleTrigger(input.options ?? {}));
+    await mapConcurrently(single, batchTriggerConcurrency, async (input) => {
+      runs[input.batch!.index] = await this.trigger(input);
+    });
     return { batchId: batch.id, runs };
   }
 
   private checkItem(payload: unknown, options: TriggerOptions): void {
-    for (const option of notYetSupported) {
-      if (options[option] !== undefined) throw new ValidationError(`options.${option}`, `${option} is not supported yet`);
+    if (options.delay !== undefined && options.debounce !== undefined) {
+      throw new ValidationError("options.delay", "delay and debounce do not combine: debounce.delay sets when the run starts");
     }
     const bytes = Buffer.byteLength(JSON.stringify(payload ?? null));
     if (bytes > this.resources.settings.maxPayloadBytes) {
@@ -150,6 +199,59 @@ export class TriggerSystem {
   }
 }
 
-function isUniqueViolation(error: unknown): boolean {
+/** A Prisma unique-constraint violation (P2002): a concurrent writer got there first. */
+export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+/** How a run starts later than now: a `delay`, or a debounce window (with its stored state). */
+interface Delayed {
+  delayUntil: Date;
+  debounce?: StoredDebounce;
+}
+
+/** Options that make a trigger more than "write the run and queue it". */
+function needsSingleTrigger(options: TriggerOptions): boolean {
+  return options.idempotencyKey !== undefined || options.delay !== undefined || options.debounce !== undefined;
+}
+
+/** The TaskRun row of a new run, as its trigger options describe it. */
+function runRow(
+  { environment, taskId, payload, options = {}, batch, replayOf, scheduleId, parent }: TriggerInput,
+  queue: string,
+  now: Date,
+  delayed?: Delayed,
+): CreateRunData & QueueableRun {
+  return {
+    id: newRunId(),
+    organizationId: environment.organizationId,
+    environmentId: environment.id,
+    taskIdentifier: taskId,
+    payload: jsonColumn(payload),
+    queue,
+    concurrencyKey: options.concurrencyKey ?? null,
+    priority: options.priority ?? 0,
+    idempotencyKey: options.idempotencyKey ?? null,
+    idempotencyKeyExpiresAt: options.idempotencyKey && options.idempotencyKeyTTL !== undefined ? new Date(now.getTime() + options.idempotencyKeyTTL) : null,
+    maxAttempts: options.maxAttempts ?? null,
+    tags: options.tags ?? [],
+    metadata: jsonColumn(options.metadata),
+    queuedAt: delayed ? null : now,
+    delayUntil: delayed?.delayUntil ?? null,
+    ttl: options.ttl === undefined ? null : formatDurationMs(options.ttl),
+    // a delayed run's TTL starts when it is queued (DelayedRunSystem)
+    expiresAt: options.ttl === undefined || delayed ? null : new Date(now.getTime() + options.ttl),
+    debounce: jsonColumn(delayed?.debounce),
+    batchId: batch?.id ?? null,
+    batchIndex: batch?.index ?? null,
+    replayedFromRunId: replayOf?.runId ?? null,
+    scheduleId: scheduleId ?? null,
+    ...(parent ? { parentRunId: parent.runId, rootRunId: parent.rootRunId, depth: parent.depth, resumeParentOnCompletion: parent.resumeParentOnCompletion } : {}),
+  };
+}
+
+function initialSnapshot({ replayOf, scheduleId }: TriggerInput, delayed?: Delayed): InitialSnapshot {
+  if (delayed) return delayedSnapshot(delayed.delayUntil, delayed.debounce ? `Debounced (key "${delayed.debounce.key}"): delayed` : "Delayed");
+  const description = replayOf?.description ?? (scheduleId ? `Run was triggered by schedule ${scheduleId} and queued` : "Run was triggered and queued");
+  return { executionStatus: "QUEUED", runStatus: "PENDING", description };
 }

@@ -1,4 +1,4 @@
-import type { BackgroundTask } from "@runengine/database";
+import type { BackgroundTask, EnvironmentType } from "@runengine/database";
 import type { z } from "zod";
 import type { AuthenticatedEnvironment } from "../environments/apiKeys.ts";
 import { NotFoundError } from "../errors/runEngineError.ts";
@@ -12,7 +12,11 @@ export interface WorkerContext {
   workerId: string;
   environmentId: string;
   organizationId: string;
+  environmentName: string;
+  environmentType: EnvironmentType;
   deploymentId: string;
+  /** the version the worker registered, which the runs it starts are locked to */
+  version: string;
   tasks: ReadonlyMap<string, BackgroundTask>;
 }
 
@@ -88,7 +92,7 @@ export class WorkerSystem {
   private async load(workerId: string): Promise<WorkerContext> {
     const worker = await this.resources.prisma.workerInstance.findUnique({
       where: { id: workerId },
-      include: { deployment: { include: { tasks: true } }, environment: { select: { organizationId: true } } },
+      include: { deployment: { include: { tasks: true } }, environment: { select: { organizationId: true, name: true, type: true } } },
     });
     // A stopped worker said it is gone; whatever still calls with its id is not it.
     if (!worker || worker.stoppedAt) throw new NotFoundError("WorkerInstance", workerId);
@@ -96,7 +100,10 @@ export class WorkerSystem {
       workerId,
       environmentId: worker.environmentId,
       organizationId: worker.environment.organizationId,
+      environmentName: worker.environment.name,
+      environmentType: worker.environment.type,
       deploymentId: worker.deploymentId,
+      version: worker.deployment.version,
       tasks: new Map(worker.deployment.tasks.map((task) => [task.taskIdentifier, task])),
     };
   }

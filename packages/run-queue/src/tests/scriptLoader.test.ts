@@ -69,7 +69,7 @@ describe("script loader", () => {
     const registry = runQueueScripts();
     expect(registry.ops().sort()).toEqual([
       "ack", "ackMany", "deadLetters", "dequeue", "enqueue", "explain", "extend", "nack", "reacquire", "reclaim", "redrive",
-      "release", "remove", "setConcurrencyLimit", "setPaused", "setRateLimit", "shardPeek", "shardUpdate", "stats",
+      "release", "remove", "restoreInFlight", "setConcurrencyLimit", "setPaused", "setRateLimit", "shardPeek", "shardUpdate", "stats",
     ]);
     for (const op of registry.ops()) {
       // SCRIPT LOAD compiles without running; in a cluster it goes to one node, which is enough here.

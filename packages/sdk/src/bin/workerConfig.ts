@@ -8,6 +8,18 @@ const workerEnvSchema = z.object({
   RUNENGINE_WORKER_VERSION: z.string().min(1).max(64).default("dev"),
   RUNENGINE_WORKER_NAME: z.string().min(1).max(128).default(() => `${hostname()}-${process.pid}`),
   RUNENGINE_WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  RUNENGINE_CHECKPOINT_THRESHOLD_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5_000)
+    .describe("waits ending sooner than this stay on the worker; longer ones checkpoint the run"),
+  RUNENGINE_WORKER_HEARTBEAT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2_000)
+    .describe("how often a running attempt tells the engine it is alive; keep well below the engine's heartbeat timeout"),
 });
 
 export type WorkerConfig = z.output<typeof workerEnvSchema>;

@@ -14,6 +14,16 @@ export const triggerReplySchema = z.object({ id: z.string(), isCached: z.boolean
 
 export const batchTriggerReplySchema = z.object({ batchId: z.string(), runs: z.array(z.object({ id: z.string() })) });
 
+export const batchSchema = z.looseObject({
+  id: z.string(),
+  taskId: z.string(),
+  status: z.enum(["PENDING", "COMPLETED"]),
+  runCount: z.number().int(),
+  runsByStatus: z.partialRecord(z.enum(runStatuses), z.number().int()),
+  createdAt: z.coerce.date(),
+});
+export type Batch = z.output<typeof batchSchema>;
+
 export const runErrorSchema = z.looseObject({ name: z.string(), message: z.string(), stack: z.string().optional() });
 
 export const runSchema: z.ZodType<Run> = z.looseObject({
@@ -30,6 +40,8 @@ export const runSchema: z.ZodType<Run> = z.looseObject({
   createdAt: date,
   startedAt: optionalDate,
   completedAt: optionalDate,
+  delayUntil: optionalDate,
+  expiresAt: optionalDate,
 });
 
 export const runPageSchema = z.object({ data: z.array(runSchema), nextCursor: z.string().nullish().transform((c) => c ?? null) });

@@ -28,6 +28,10 @@ export interface Run<TTask extends AnyTask | undefined = undefined> {
   createdAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** a DELAYED run is queued at this instant (delay, debounce) */
+  delayUntil: Date | null;
+  /** a queued run not dequeued by then expires (ttl) */
+  expiresAt: Date | null;
   /** fields the api sends beyond these pass through */
   [field: string]: unknown;
 }

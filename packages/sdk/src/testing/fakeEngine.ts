@@ -334,7 +334,8 @@ export class FakeEngine {
         this.waiters.delete(waiter);
         this.openPolls.set(request.workerId, (this.openPolls.get(request.workerId) ?? 1) - 1);
         record.handedOut = runs.length;
-        reply(res, 200, { runs: runs.map(dequeuedRun) });
+        const version = this.workers.get(request.workerId)?.body.version ?? "unknown";
+        reply(res, 200, { runs: runs.map((run) => dequeuedRun(run, version)) });
       },
     };
     const timer = setTimeout(() => waiter.deliver([]), request.waitMs);
@@ -376,7 +377,7 @@ export class FakeEngine {
       this.pending.push(run);
     } else {
       run.error = result.error;
-      const status = ({ CANCELLED: "CANCELED", MAX_DURATION_EXCEEDED: "TIMED_OUT", TASK_ERROR: "COMPLETED_WITH_ERRORS" } as const)[result.reason];
+      const status = ({ CANCELLED: "CANCELED", MAX_DURATION_EXCEEDED: "TIMED_OUT", TASK_ERROR: "COMPLETED_WITH_ERRORS", CRASHED: "CRASHED" } as const)[result.reason];
       this.snapshot(run, "FINISHED", status, `attempt failed: ${result.reason}`);
     }
     reply(res, 202);
@@ -410,7 +411,8 @@ function publicRun(run: FakeRun) {
   return visible;
 }
 
-function dequeuedRun(run: FakeRun) {
+/** The fake engine has one development environment, and one deployment per registered version. */
+function dequeuedRun(run: FakeRun, version: string) {
   return {
     runId: run.id,
     snapshotId: run.moveOnAfterDequeue ? run.snapshots.at(-2)!.id : run.snapshots.at(-1)!.id,
@@ -422,6 +424,8 @@ function dequeuedRun(run: FakeRun) {
     metadata: run.metadata,
     createdAt: run.createdAt,
     ...(run.maxDurationSeconds !== undefined ? { maxDurationSeconds: run.maxDurationSeconds } : {}),
+    environment: { id: "env_fake", name: "fake", type: "DEVELOPMENT" },
+    deployment: { id: `deployment_${version}`, version },
   };
 }
 

@@ -23,3 +23,8 @@ export class WorkerShutdownError extends Error {
 export class StaleAttemptError extends Error {
   override readonly name = "StaleAttemptError";
 }
+
+/** The worker process is dying of an error no task caught (it reaches the engine as CRASHED). */
+export class WorkerCrashedError extends Error {
+  override readonly name = "WorkerCrashedError";
+}

@@ -1,9 +1,11 @@
 import type { AttemptResult, DequeuedRun } from "@runengine/core/schemas";
 import { isStaleReply } from "../http/apiErrors.ts";
 import type { AnyTask, TaskRunContext } from "../task.ts";
-import { MaxDurationExceededError, RunCancelledError, StaleAttemptError, WorkerShutdownError } from "./abortReasons.ts";
+import { MaxDurationExceededError, RunCancelledError, StaleAttemptError, WorkerCrashedError, WorkerShutdownError } from "./abortReasons.ts";
 import { resultFromError, resultFromOutput } from "./attemptResult.ts";
 import { heartbeatUntilStopped, type SnapshotFence } from "./heartbeatLoop.ts";
+import { Journal } from "../runtime/journal.ts";
+import { runInRuntime, type RunRuntime } from "../runtime/runContext.ts";
 import type { WorkerApi } from "./workerApi.ts";
 import type { WorkerLogger } from "./workerLogger.ts";
 
@@ -17,6 +19,10 @@ export interface AttemptDeps {
   shutdown: AbortSignal;
   /** aborts when stop() no longer waits for results to reach the engine */
   giveUp: AbortSignal;
+  /** aborts, with the fatal error as its reason, when the process is dying: attempts end as CRASHED */
+  crashed: AbortSignal;
+  /** a wait that ends by itself sooner than this stays on the worker; any other checkpoints */
+  checkpointThresholdMs: number;
 }
 
 export interface Attempt {
@@ -33,7 +39,7 @@ class UnknownTaskError extends Error {
 }
 
 /** Either a result for the engine, or nothing to say because the run is no longer ours. */
-type Outcome = { kind: "report"; result: AttemptResult } | { kind: "stale" };
+type Outcome = { kind: "report"; result: AttemptResult } | { kind: "stale" } | { kind: "suspended" };
 
 /**
  * Takes one dequeued run through its attempt: start (a 409 drops it unexecuted), run the task with
@@ -47,7 +53,9 @@ export function runAttempt(run: DequeuedRun, deps: AttemptDeps): Attempt {
   const reported = (async () => {
     let started: { snapshotId: string; attemptNumber: number };
     try {
-      started = await deps.api.startAttempt(run.runId, { workerId: deps.workerId, snapshotId: run.snapshotId });
+      // A run handed out from a checkpoint is restored (same attempt), not started anew.
+      const report = { workerId: deps.workerId, snapshotId: run.snapshotId };
+      started = run.resume ? await deps.api.resume(run.runId, report) : await deps.api.startAttempt(run.runId, report);
     } catch (error) {
       if (isStaleReply(error)) deps.logger.info("attempt:dropped", { ...fields, reason: "stale snapshot at start" });
       // Unstarted, the run is requeued by the engine once its dequeue deadline passes.
@@ -55,7 +63,11 @@ export function runAttempt(run: DequeuedRun, deps: AttemptDeps): Attempt {
       return;
     }
     const fence: SnapshotFence = { snapshotId: started.snapshotId };
-    deps.logger.info("attempt:started", { ...fields, attempt: started.attemptNumber });
+    deps.logger.info(run.resume ? "attempt:restored" : "attempt:started", {
+      ...fields,
+      attempt: started.attemptNumber,
+      ...(run.resume ? { checkpointId: run.resume.checkpointId, journalEntries: run.resume.journal.length } : {}),
+    });
 
     const task = deps.tasks.get(run.taskId);
     let outcome: Outcome;
@@ -68,6 +80,11 @@ export function runAttempt(run: DequeuedRun, deps: AttemptDeps): Attempt {
       outcome = { kind: "report", result: resultFromError(error, "TASK_ERROR", false) };
     }
 
+    if (outcome.kind === "suspended") {
+      // The task's code waits forever on this worker; the run goes on by replay wherever it resumes.
+      taskSettled = Promise.resolve();
+      return;
+    }
     if (outcome.kind === "stale") {
       deps.logger.warn("attempt:stale", { ...fields, reason: "another attempt owns the run; nothing reported" });
       return;
@@ -103,6 +120,15 @@ function execute(task: AnyTask, run: DequeuedRun, attemptNumber: number, fence: 
   if (deps.shutdown.aborted) onShutdown();
   else deps.shutdown.addEventListener("abort", onShutdown, { once: true, signal: cleanup.signal });
 
+  const onCrash = () => {
+    const fatal: unknown = deps.crashed.reason;
+    const reason = new WorkerCrashedError(`The worker process crashed: ${fatal instanceof Error ? fatal.message : String(fatal)}`, { cause: fatal });
+    if (fatal instanceof Error && fatal.stack) reason.stack = fatal.stack;
+    abortWith(reason, { kind: "report", result: resultFromError(reason, "CRASHED", true) });
+  };
+  if (deps.crashed.aborted) onCrash();
+  else deps.crashed.addEventListener("abort", onCrash, { once: true, signal: cleanup.signal });
+
   const maxDurationSeconds = run.maxDurationSeconds ?? task.maxDuration;
   if (maxDurationSeconds !== undefined && !cleanup.signal.aborted) {
     const timer = setTimeout(() => {
@@ -135,18 +161,43 @@ function execute(task: AnyTask, run: DequeuedRun, attemptNumber: number, fence: 
     run: { id: run.runId, taskId: run.taskId, tags: run.tags, metadata: run.metadata, createdAt: run.createdAt },
     attempt: { number: attemptNumber },
     queue: { name: run.queue },
+    environment: run.environment,
+    deployment: run.deployment,
+  };
+  // A checkpointed task's code never returns: its slot is free once the checkpoint is stored, even
+  // if another outcome (a stale heartbeat racing the checkpoint) decided the attempt first.
+  let checkpointed!: () => void;
+  const suspended = new Promise<void>((resolve) => (checkpointed = resolve));
+  const runtime: RunRuntime = {
+    runId: run.runId,
+    workerId: deps.workerId,
+    api: deps.api,
+    fence,
+    journal: new Journal(run.resume),
+    checkpointThresholdMs: deps.checkpointThresholdMs,
+    signal: taskSignal.signal,
+    logger: deps.logger,
+    suspended: () => {
+      checkpointed();
+      decide({ kind: "suspended" });
+    },
+    waiting: false,
   };
   // Shutdown may already have decided the attempt; then the task is not started at all.
   const settled = cleanup.signal.aborted
     ? Promise.resolve()
-    : (async () => {
-        try {
-          const output: unknown = await task.run(run.payload, { ctx, signal: taskSignal.signal });
-          decide({ kind: "report", result: resultFromOutput(output) });
-        } catch (error) {
-          decide({ kind: "report", result: resultFromError(error, "TASK_ERROR") });
-        }
-      })();
+    : Promise.race([
+        suspended,
+        (async () => {
+          try {
+            const output: unknown = await runInRuntime(runtime, () => task.run(run.payload, { ctx, signal: taskSignal.signal }));
+            runtime.journal.assertFullyReplayed();
+            decide({ kind: "report", result: resultFromOutput(output) });
+          } catch (error) {
+            decide({ kind: "report", result: resultFromError(error, "TASK_ERROR") });
+          }
+        })(),
+      ]);
   return { outcome, settled };
 }
 

@@ -21,6 +21,11 @@ export interface WorkerOptions {
   name?: string;
   /** time between heartbeats of a running attempt (default 2,000 ms) */
   heartbeatIntervalMs?: number;
+  /**
+   * a wait (`wait.for`, a token with a timeout) that ends by itself sooner than this keeps the run
+   * on this worker; longer or open-ended waits checkpoint it and free its slot (default 5,000 ms)
+   */
+  checkpointThresholdMs?: number;
   /** how long one dequeue long poll may wait for work (default 20,000 ms) */
   pollWaitMs?: number;
   /** how long stop() lets running tasks finish before aborting them (default 10,000 ms) */
@@ -37,6 +42,11 @@ export interface RunEngineWorker {
   deploymentId: string;
   /** Stops polling, waits up to the grace period, aborts what still runs (WORKER_SHUTDOWN), deregisters. */
   stop(): Promise<void>;
+  /**
+   * The process is about to die of `error` (an uncaught exception): stops polling, reports every
+   * running attempt as CRASHED with that error, and deregisters. The caller exits afterwards.
+   */
+  crash(error: unknown): Promise<void>;
   /** runs holding a slot: started or starting, and not yet returned */
   running(): number;
 }
@@ -48,14 +58,13 @@ const settingsSchema = z.object({
   version: z.string().min(1).max(64),
   name: z.string().min(1).max(128).default(() => `${hostname()}-${process.pid}`),
   heartbeatIntervalMs: z.number().int().min(1).default(2_000),
+  checkpointThresholdMs: z.number().int().min(0).default(5_000),
   pollWaitMs: z.number().int().min(0).max(60_000).default(20_000),
   shutdownGraceMs: z.number().int().min(0).default(10_000),
 });
 
 /** After the grace period, how long stop() still waits for the last results to reach the engine. */
 const reportGiveUpMs = 5_000;
-/** The most runs one dequeue may ask for (dequeueRequestSchema), below the largest concurrency. */
-const maxRunsPerPoll = 1_000;
 /** An engine that answers an empty poll at once is not asked again sooner than this. */
 const minEmptyPollMs = 100;
 
@@ -84,7 +93,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunEngineWork
   const stopPolling = new AbortController();
   const shutdown = new AbortController();
   const giveUp = new AbortController();
-  const attemptDeps = { api, workerId, tasks, heartbeatIntervalMs: settings.heartbeatIntervalMs, logger, shutdown: shutdown.signal, giveUp: giveUp.signal };
+  const crashed = new AbortController();
+  const attemptDeps = {
+    api,
+    workerId,
+    tasks,
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    logger,
+    shutdown: shutdown.signal,
+    giveUp: giveUp.signal,
+    crashed: crashed.signal,
+    checkpointThresholdMs: settings.checkpointThresholdMs,
+  };
 
   function launch(run: DequeuedRun): void {
     const attempt = runAttempt(run, attemptDeps);
@@ -115,7 +135,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunEngineWork
     const signal = stopPolling.signal;
     let failures = 0;
     while (!signal.aborted) {
-      const freeSlots = Math.min(settings.concurrency - attempts.size, maxRunsPerPoll);
+      const freeSlots = settings.concurrency - attempts.size;
       if (freeSlots <= 0) {
         await slotFreed(signal);
         continue;
@@ -158,18 +178,33 @@ export async function startWorker(options: WorkerOptions): Promise<RunEngineWork
       await Promise.all([...attempts].map((a) => a.reported));
     }
 
+    await deregister();
+    logger.info("worker:stopped", { workerId, abandoned: attempts.size });
+  }
+
+  async function crashNow(error: unknown): Promise<void> {
+    logger.error("worker:crashed", { error, running: [...attempts].map((a) => a.runId) });
+    stopPolling.abort();
+    crashed.abort(error);
+    await settleWithin([...attempts].map((a) => a.reported), reportGiveUpMs);
+    giveUp.abort();
+    await deregister();
+  }
+
+  async function deregister(): Promise<void> {
     try {
       await api.deregister({ workerId });
     } catch (error) {
       logger.error("worker:deregisterFailed", { workerId, error });
     }
-    logger.info("worker:stopped", { workerId, abandoned: attempts.size });
   }
 
+  let crashing: Promise<void> | undefined;
   return {
     workerId,
     deploymentId,
     stop: () => (stopping ??= gracefulStop()),
+    crash: (error) => (crashing ??= crashNow(error)),
     running: () => attempts.size,
   };
 }

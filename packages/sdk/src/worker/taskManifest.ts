@@ -8,5 +8,6 @@ export function toTaskManifest(task: AnyTask): TaskManifest {
     queue: { name: task.queue.name, ...(task.queue.concurrencyLimit !== undefined ? { concurrencyLimit: task.queue.concurrencyLimit } : {}) },
     retry: { ...task.retry },
     ...(task.maxDuration !== undefined ? { maxDurationSeconds: task.maxDuration } : {}),
+    ...(task.schedule ? { schedule: { ...task.schedule } } : {}),
   };
 }

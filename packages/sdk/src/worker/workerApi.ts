@@ -3,11 +3,20 @@ import {
   heartbeatResponseSchema,
   registerWorkerResponseSchema,
   startAttemptResponseSchema,
+  checkpointResponseSchema,
+  resumeResponseSchema,
+  waitResponseSchema,
+  waitStatusResponseSchema,
   type AttemptResult,
   type DequeuedRun,
+  type Journal,
   type TaskManifest,
+  type WaitResponse,
+  type WaitSpecInput,
+  type WaitStatusResponse,
 } from "@runengine/core/schemas";
 import type { JsonTransport } from "../http/jsonTransport.ts";
+import { waitpointClient, type WaitpointClient } from "../client/waitpointClient.ts";
 
 export type HeartbeatAction = "continue" | "cancel" | "stale";
 
@@ -24,8 +33,18 @@ export interface WorkerApi {
   /** Retried until accepted, refused (409) or `giveUp` aborts. */
   complete(runId: string, body: { workerId: string; snapshotId: string; result: AttemptResult }, giveUp: AbortSignal): Promise<void>;
   deregister(body: { workerId: string }): Promise<void>;
+  /** Blocks the run on a wait. Not retried: a repeat after a lost reply is refused (409) anyway. */
+  wait(runId: string, body: { workerId: string; snapshotId: string; wait: WaitSpecInput }): Promise<WaitResponse>;
+  waitStatus(runId: string, body: { workerId: string; snapshotId: string }): Promise<WaitStatusResponse>;
+  checkpoint(runId: string, body: { workerId: string; snapshotId: string; journal: Journal; reason?: string }): Promise<{ checkpointId: string; snapshotId: string }>;
+  /** Restores a run handed out from a checkpoint (instead of starting an attempt). */
+  resume(runId: string, body: { workerId: string; snapshotId: string }): Promise<{ snapshotId: string; attemptNumber: number }>;
+  /** `wait.createToken` inside a task */
+  createToken: WaitpointClient["createToken"];
 }
 
+/** How long a wait call may take; one that triggers a batch of children does all of it first. */
+const waitTimeoutMs = 120_000;
 /** Margin over the long poll's wait so the request timeout never cuts an honest long poll short. */
 const longPollMarginMs = 10_000;
 
@@ -52,6 +71,13 @@ export function createWorkerApi(request: JsonTransport): WorkerApi {
       request({ method: "POST", path: runPath(runId, "heartbeat"), body, schema: heartbeatResponseSchema, retry: { maxAttempts: 3 }, signal }),
     complete: (runId, body, giveUp) =>
       request({ method: "POST", path: runPath(runId, "complete"), body, retry: { maxAttempts: Number.POSITIVE_INFINITY }, signal: giveUp }),
+    // A batch wait triggers its children before it answers: give it longer than other calls.
+    wait: (runId, body) => request({ method: "POST", path: runPath(runId, "wait"), body, schema: waitResponseSchema, retry: false, timeoutMs: waitTimeoutMs }),
+    waitStatus: (runId, body) => request({ method: "POST", path: runPath(runId, "wait/status"), body, schema: waitStatusResponseSchema, retry: true }),
+    // Repeating a checkpoint or a resume is safe: the snapshot check refuses the second one.
+    checkpoint: (runId, body) => request({ method: "POST", path: runPath(runId, "checkpoint"), body, schema: checkpointResponseSchema, retry: true }),
+    resume: (runId, body) => request({ method: "POST", path: runPath(runId, "resume"), body, schema: resumeResponseSchema, retry: true }),
+    createToken: waitpointClient(request).createToken,
     deregister: (body) => request({ method: "POST", path: "/api/v1/worker/deregister", body, retry: { maxAttempts: 3 } }),
   };
 }

@@ -41,6 +41,10 @@ describe("a run over HTTP", () => {
       metadata: { source: "test" },
       idempotencyKey: null,
       batchId: null,
+      replayedFromRunId: null,
+      delayUntil: null,
+      ttl: null,
+      expiresAt: null,
       createdAt: expect.any(String),
       startedAt: null,
       completedAt: null,
@@ -101,6 +105,32 @@ describe("a run over HTTP", () => {
     // cancelling a final run changes nothing and says so
     expect((await f.request("POST", `/api/v1/runs/${id}/cancel`)).json()).toEqual({ id, status: "CANCELED" });
     expect((await f.request("GET", `/api/v1/runs/${id}/history`)).json().snapshots).toHaveLength(2);
+  });
+
+  test("reschedule moves a DELAYED run's due time; 409 for a run that is not DELAYED, 400 for a bad delay, 404 from another environment", async () => {
+    const delayed = await trigger({ payload: 1, options: { delay: "1h", ttl: "10m" } });
+    const created = (await f.request("GET", `/api/v1/runs/${delayed}`)).json();
+    expect(created).toMatchObject({ status: "DELAYED", ttl: "10m", expiresAt: null, delayUntil: expect.any(String) });
+
+    const at = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const moved = await f.request("POST", `/api/v1/runs/${delayed}/reschedule`, { body: { delay: at } });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json()).toMatchObject({ id: delayed, status: "DELAYED", delayUntil: at });
+    const history = (await f.request("GET", `/api/v1/runs/${delayed}/history`)).json().snapshots as { description: string }[];
+    expect(history.map((s) => s.description)).toEqual([`Delayed until ${created.delayUntil}`, `Rescheduled to ${at}`]);
+
+    const bad = await f.request("POST", `/api/v1/runs/${delayed}/reschedule`, { body: { delay: "tomorrow" } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: "VALIDATION", field: "delay" });
+    const foreign = await f.request("POST", `/api/v1/runs/${delayed}/reschedule`, { body: { delay: "1m" }, key: f.other.apiKey });
+    expect(foreign.statusCode).toBe(404);
+    expect((await f.request("GET", `/api/v1/runs/${delayed}/history`)).json().snapshots).toHaveLength(2);
+
+    const queued = await trigger();
+    const conflict = await f.request("POST", `/api/v1/runs/${queued}/reschedule`, { body: { delay: "1m" } });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json().error).toMatchObject({ code: "CONFLICT", field: "status" });
+    await f.request("POST", `/api/v1/runs/${delayed}/cancel`);
   });
 
   test("the list's cursor walks every run exactly once, newest first", async () => {

@@ -4,6 +4,9 @@ import { createTestDatabase, createTestRedis, deleteKeysWithPrefix, testRedisUrl
 import { createEngine, type EngineHandle } from "../../createEngine.ts";
 import type { AuthenticatedEnvironment } from "../../environments/apiKeys.ts";
 import { createFinalizerWorker } from "../../jobs/finalizerWorker.ts";
+import { createSchedulerWorker } from "../../jobs/schedulerWorker.ts";
+import { triggerOptionsSchema, type TriggerOptionsInput } from "../../schemas/trigger.ts";
+import type { TriggerResult } from "../triggerSystem.ts";
 import type { RegisterWorkerRequest } from "../workerSystem.ts";
 import type { EngineSettings } from "../resources.ts";
 
@@ -13,6 +16,10 @@ export interface EngineFixture {
   environment: AuthenticatedEnvironment;
   finalizer: Worker;
   registerWorker(tasks?: RegisterWorkerRequest["tasks"], version?: string): Promise<{ workerId: string; deploymentId: string }>;
+  /** A scheduler worker (delayed runs, TTL, timed waits) on this engine, closed with the fixture. */
+  startScheduler(): Worker;
+  /** Triggers task "hello" with options as a request carries them (durations in ms or strings). */
+  trigger(options?: TriggerOptionsInput, payload?: unknown): Promise<TriggerResult>;
   close(): Promise<void>;
 }
 
@@ -25,6 +32,7 @@ export async function startEngine(label: string, settings: Partial<EngineSetting
   const handle = createEngine({ databaseUrl: db.url, redisUrl: testRedisUrl, keyPrefix, logger: pino({ level: "silent" }), settings });
   const { environment } = await handle.engine.createEnvironment({ name: "test" });
   const finalizer = createFinalizerWorker(handle.engine, { ...handle.jobQueuesOptions(), concurrency: 10 });
+  const schedulers: Worker[] = [];
   return {
     handle,
     db,
@@ -32,7 +40,15 @@ export async function startEngine(label: string, settings: Partial<EngineSetting
     finalizer,
     registerWorker: (tasks = [{ id: "hello", queue: { name: "hello" }, retry: fastRetry }], version = "v1") =>
       handle.engine.registerWorker(environment, { version, name: `worker-${version}`, concurrency: 10, tasks }),
+    startScheduler() {
+      const scheduler = createSchedulerWorker(handle.engine, handle.jobQueuesOptions());
+      schedulers.push(scheduler);
+      return scheduler;
+    },
+    trigger: (options = {}, payload = 1) =>
+      handle.engine.trigger({ environment, taskId: "hello", payload, options: triggerOptionsSchema.parse(options) }),
     async close() {
+      for (const scheduler of schedulers) await scheduler.close();
       await finalizer.close();
       await handle.close();
       const redis = createTestRedis();

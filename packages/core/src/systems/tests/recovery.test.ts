@@ -4,7 +4,7 @@ import { fastRetry, startEngine, type EngineFixture } from "./engineFixture.ts";
 let f: EngineFixture;
 let workerId: string;
 beforeAll(async () => {
-  f = await startEngine("run_recovery", { heartbeatTimeouts: { pendingExecutingMs: 1_000, executingMs: 1_000, pendingCancelMs: 1_000 } });
+  f = await startEngine("run_recovery", { heartbeatTimeouts: { pendingExecutingMs: 1_000, executingMs: 1_000, pendingCancelMs: 1_000, suspendedRecheckMs: 1_000 } });
   ({ workerId } = await f.registerWorker([
     { id: "hello", queue: { name: "hello" }, retry: fastRetry },
     { id: "single", queue: { name: "single", concurrencyLimit: 1 }, retry: { ...fastRetry, maxAttempts: 1 } },
@@ -76,7 +76,7 @@ describe("heartbeat monitor", () => {
   });
 
   test("nothing overdue, nothing done", async () => {
-    expect(await engine().heartbeatMonitor().tick()).toEqual({ requeued: 0, stalled: 0, cancelsFinished: 0, stale: 0 });
+    expect(await engine().heartbeatMonitor().tick()).toEqual({ requeued: 0, stalled: 0, cancelsFinished: 0, suspendedRechecked: 0, stale: 0 });
   });
 });
 

@@ -129,6 +129,51 @@ describe("a run from trigger to final state", () => {
     expect((await runOf(id)).error).toMatchObject({ code: "MAX_DURATION_EXCEEDED" });
   });
 
+  test("a worker process that crashed: the attempt is retried, and a crash on the last attempt ends the run CRASHED", async () => {
+    const crash = { ok: false, error: { name: "WorkerCrashedError", message: "boom outside the task", retryable: true }, reason: "CRASHED" } as const;
+    const retried = await startedRun();
+    await engine().reportAttemptResult(f.environment.id, retried.id, { workerId, snapshotId: retried.started.snapshotId, result: crash });
+    await waitForStatus(retried.id, "RETRYING_AFTER_FAILURE");
+    expect((await runOf(retried.id)).error).toMatchObject({ code: "TASK_RUN_CRASHED" });
+    await engine().cancel(f.environment.id, retried.id);
+    await waitForStatus(retried.id, "CANCELED");
+
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1, options: { maxAttempts: 1 } });
+    const dequeued = await dequeueOne();
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: crash });
+    await waitForStatus(id, "CRASHED");
+    expect((await runOf(id)).error).toMatchObject({ name: "WorkerCrashedError", code: "TASK_RUN_CRASHED" });
+  });
+
+  test("a dequeued run tells the worker its environment and deployment; it is locked to that deployment when it starts, not before", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const dequeued = await dequeueOne();
+    expect(dequeued.runId).toBe(id);
+    // a hand-off that never starts (the worker died first) must not tie the run to that version
+    expect((await runOf(id)).lockedToDeploymentId).toBeNull();
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued.snapshotId });
+    const deployment = await f.db.prisma.workerDeployment.findUniqueOrThrow({ where: { id: (await runOf(id)).lockedToDeploymentId! } });
+    expect(dequeued.environment).toEqual({ id: f.environment.id, name: expect.any(String), type: "DEVELOPMENT" });
+    expect(dequeued.deployment).toEqual({ id: deployment.id, version: deployment.version });
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: { ok: true, output: null } });
+    await waitForStatus(id, "COMPLETED_SUCCESSFULLY");
+  });
+
+  test("runs dequeued for a worker that stopped polling are handed back: queued again at once, not left to a deadline", async () => {
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const undelivered = await dequeueOne();
+    await engine().handBackUndelivered([undelivered]);
+    expect(await historyOf(id)).toEqual(["QUEUED/PENDING", "PENDING_EXECUTING/DEQUEUED", "QUEUED/PENDING"]);
+    // a second hand-back of the same delivery changes nothing: the run has moved on
+    await engine().handBackUndelivered([undelivered]);
+    const again = await dequeueOne();
+    expect(again).toMatchObject({ runId: id, attemptNumber: 1 });
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: again.snapshotId });
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: { ok: true, output: null } });
+    await waitForStatus(id, "COMPLETED_SUCCESSFULLY");
+  });
+
   test("a report or a start with a stale snapshot id is refused and changes nothing", async () => {
     const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
     const dequeued = await dequeueOne();

@@ -41,7 +41,7 @@ describe("runengine-worker", () => {
     try {
       const [registered] = await waitFor(() => (engine.workers.size === 1 ? [...engine.workers.values()] : undefined), 15_000);
       expect(registered!.body).toMatchObject({ version: "dev", name: "cli-test", concurrency: 4 });
-      expect(registered!.body.tasks.map((t) => t.id).sort()).toEqual(["greet", "greet/slow"]);
+      expect(registered!.body.tasks.map((t) => t.id).sort()).toEqual(["crash/later", "greet", "greet/slow"]);
       expect(registered!.body.tasks.find((t) => t.id === "greet/slow")?.maxDurationSeconds).toBe(60);
 
       const run = engine.enqueue("greet", { name: "Ada" });
@@ -53,6 +53,23 @@ describe("runengine-worker", () => {
       expect([...engine.workers.values()][0]!.deregistered).toBe(true);
       const events = jsonLines(worker.stdout()).map((line) => line.event);
       expect(events).toEqual(expect.arrayContaining(["worker:registered", "attempt:reported", "worker:signal", "worker:stopped"]));
+    } finally {
+      worker.child.kill("SIGKILL");
+    }
+  });
+
+  test("an exception no task caught reports the running attempts as CRASHED before the process exits 1", async () => {
+    const engine = await fake.engine();
+    const worker = runBin([tasksFile], { RUNENGINE_API_URL: engine.url, RUNENGINE_API_KEY: engine.apiKey, RUNENGINE_WORKER_CONCURRENCY: "2" });
+    try {
+      await waitFor(() => engine.workers.size === 1, 15_000);
+      const crashing = engine.enqueue("crash/later", null);
+      expect(await worker.exited).toBe(1);
+      expect(crashing.status).toBe("CRASHED");
+      expect(crashing.results).toEqual([
+        { ok: false, reason: "CRASHED", error: expect.objectContaining({ name: "WorkerCrashedError", message: expect.stringContaining("thrown from a timer") }) },
+      ]);
+      expect([...engine.workers.values()][0]!.deregistered).toBe(true);
     } finally {
       worker.child.kill("SIGKILL");
     }

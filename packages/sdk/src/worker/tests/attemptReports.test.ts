@@ -41,6 +41,8 @@ describe("what an attempt reports", () => {
       run: { id: run.id, taskId: "images/resize", tags: ["t1"], metadata: {}, createdAt: new Date(run.createdAt) },
       attempt: { number: 1 },
       queue: { name: "task/images/resize" },
+      environment: { id: "env_fake", name: "fake", type: "DEVELOPMENT" },
+      deployment: { id: expect.any(String), version: expect.any(String) },
     });
     const complete = engine.routeCalls("complete")[0]!;
     expect(complete.body).toEqual({ workerId: worker.workerId, snapshotId: run.snapshots[2]!.id, result: { ok: true, output: { width: 20 } } });

@@ -1,0 +1,45 @@
+import type { TaskRun } from "@runengine/database";
+import { RunQueueError, type RunQueue } from "@runengine/run-queue";
+import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
+import type { EngineResources } from "./resources.ts";
+
+/**
+ * Puts a run that has just become QUEUED into the fair queue and wakes waiting dispatchers. A run
+ * with a TTL (`expiresAt`) gets its expiry job first, so that no queued run is without it.
+ */
+export async function enqueueRun(resources: EngineResources, run: TaskRun): Promise<void> {
+  await enqueueRuns(resources, [run]);
+}
+
+/** What queueing a run reads of it. */
+export type QueueableRun = Pick<TaskRun, "id" | "organizationId" | "environmentId" | "queue" | "concurrencyKey" | "priority" | "expiresAt">;
+
+/** enqueueRun for many runs: their expiry jobs, then one queue call and one wake-up for them all. */
+export async function enqueueRuns(resources: EngineResources, runs: readonly QueueableRun[]): Promise<void> {
+  if (runs.length === 0) return;
+  await Promise.all(runs.filter((run) => run.expiresAt !== null).map((run) => resources.jobs.schedule("expireRun", { runId: run.id }, run.expiresAt!)));
+  await resources.runQueue.enqueueMany(
+    runs.map((run) => ({
+      runId: run.id,
+      orgId: run.organizationId,
+      envId: run.environmentId,
+      queue: run.queue,
+      ...(run.concurrencyKey ? { concurrencyKey: run.concurrencyKey } : {}),
+      priority: run.priority,
+    })),
+  );
+  await publishWorkAvailable(resources.redis, resources.relayKeys);
+}
+
+/**
+ * Takes a run that will never be dequeued (cancelled, expired) out of the queue. A dispatcher may
+ * have dequeued it a moment ago and be waiting for the lock we hold: then the entry is in flight,
+ * and that dispatcher acks it when it finds the run finished.
+ */
+export async function removeFromQueue(runQueue: RunQueue, runId: string): Promise<void> {
+  try {
+    await runQueue.remove(runId);
+  } catch (error) {
+    if (!(error instanceof RunQueueError && error.code === "RUN_IN_FLIGHT")) throw error;
+  }
+}

@@ -1,0 +1,82 @@
+import type { WaitSpecInput, WaitStatusResponse } from "@runengine/core/schemas";
+import { sleep } from "../backoff.ts";
+import { isStaleReply } from "../http/apiErrors.ts";
+import { RunCancelledError, StaleAttemptError } from "../worker/abortReasons.ts";
+import { resultsOf, type WaitpointResult } from "./journal.ts";
+import type { RunRuntime } from "./runContext.ts";
+
+/** Thrown when task code starts a wait while another of the same run is in progress. */
+export class ConcurrentWaitError extends Error {
+  override readonly name = "ConcurrentWaitError";
+}
+
+/** How often a wait that stays on the worker asks whether it ended, first and at most. */
+const firstPollMs = 100;
+const maxPollMs = 1_000;
+
+export interface WaitResults {
+  results: WaitpointResult[];
+  /** the runs the wait triggered */
+  runIds: string[];
+}
+
+/**
+ * One wait of a run, as every `wait.*` / `*AndWait` call makes it. Replaying, the recorded results
+ * return at once. Live, the engine blocks the run on the wait's waitpoints; a wait that ends by
+ * itself within the checkpoint threshold stays on the worker (polling until it ended), any other
+ * checkpoints: the journal goes to the engine, the attempt leaves this worker, and this promise
+ * never settles (the task resumes by replay, on whichever worker restores the run).
+ */
+export async function performWait(runtime: RunRuntime, id: string, spec: WaitSpecInput): Promise<WaitResults> {
+  const replayed = runtime.journal.replayWait(id);
+  if (replayed) return { results: replayed.result, runIds: replayed.runIds ?? [] };
+  if (runtime.waiting) throw new ConcurrentWaitError(`"${id}" started while another wait of run ${runtime.runId} was in progress; await waits one at a time`);
+  runtime.waiting = true;
+  try {
+    const askedAt = Date.now();
+    const waited = await runtime.api.wait(runtime.runId, { workerId: runtime.workerId, snapshotId: runtime.fence.snapshotId, wait: spec });
+    runtime.fence.snapshotId = waited.snapshotId;
+    const entry = { type: "wait" as const, id, waitpointIds: waited.waitpointIds, runIds: waited.runIds, completed: false };
+    runtime.journal.record(entry);
+
+    // measured from when the task asked, so a slow engine does not turn a long wait into a short one
+    const endsSoon = waited.resumeAt !== null && waited.resumeAt.getTime() - askedAt < runtime.checkpointThresholdMs;
+    if (!endsSoon && (await checkpoint(runtime, waited.snapshotId, id))) return new Promise<never>(() => undefined);
+
+    const status = await pollUntilEnded(runtime, waited.snapshotId, waited.resumeAt);
+    runtime.fence.snapshotId = status.snapshotId;
+    const results = resultsOf(waited.waitpointIds, status.completedWaitpoints);
+    Object.assign(entry, { completed: true, result: results });
+    return { results, runIds: waited.runIds };
+  } finally {
+    runtime.waiting = false;
+  }
+}
+
+/** True once the run is checkpointed; false when the wait ended (or the run moved on) first. */
+async function checkpoint(runtime: RunRuntime, snapshotId: string, id: string): Promise<boolean> {
+  try {
+    await runtime.api.checkpoint(runtime.runId, { workerId: runtime.workerId, snapshotId, journal: runtime.journal.all(), reason: id });
+  } catch (error) {
+    if (isStaleReply(error)) return false;
+    throw error;
+  }
+  runtime.logger.info("attempt:checkpointed", { runId: runtime.runId, wait: id });
+  runtime.suspended();
+  return true;
+}
+
+async function pollUntilEnded(runtime: RunRuntime, snapshotId: string, resumeAt: Date | null): Promise<WaitStatusResponse & { state: "resumed" }> {
+  if (resumeAt) await sleep(Math.max(0, resumeAt.getTime() - Date.now()), runtime.signal);
+  let intervalMs = firstPollMs;
+  for (;;) {
+    // The attempt was decided (cancel, stale, shutdown): end the task's code so its slot frees.
+    if (runtime.signal.aborted) throw runtime.signal.reason;
+    const status = await runtime.api.waitStatus(runtime.runId, { workerId: runtime.workerId, snapshotId });
+    if (status.state === "resumed") return { ...status, state: "resumed" };
+    if (status.state === "cancel") throw new RunCancelledError("The run was cancelled while waiting");
+    if (status.state === "stale") throw new StaleAttemptError("Another attempt owns this run");
+    await sleep(intervalMs, runtime.signal);
+    intervalMs = Math.min(maxPollMs, intervalMs * 2);
+  }
+}

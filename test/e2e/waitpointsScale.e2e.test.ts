@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { E2EEngine, waitFor } from "./engineFixture.ts";
+
+/**
+ * Suspended runs hold no slot: 1,000 runs that each wait 10 s finish on ONE worker with 10 slots in
+ * a fraction of the 1,000 s they would need if a waiting run kept its slot. A load test (about
+ * 7,000 worker-protocol calls): it runs with E2E_WAIT_SCALE=1, on a machine not busy with other
+ * test runs, and asserts the 60 s goal. It prints what it measured either way.
+ */
+const scale = process.env.E2E_WAIT_SCALE === "1";
+let e: E2EEngine;
+beforeAll(async () => {
+  if (!scale) return;
+  e = await E2EEngine.start("e2e_wait_scale", {
+    HEARTBEAT_EXECUTING_TIMEOUT_MS: "10000",
+    HEARTBEAT_PENDING_EXECUTING_TIMEOUT_MS: "20000",
+  });
+  await e.startWorker("only-worker", 10, { tasksFile: "waitTasks.ts", env: { RUNENGINE_CHECKPOINT_THRESHOLD_MS: "1000" } });
+});
+afterAll(async () => {
+  await e?.close();
+});
+
+describe.runIf(scale)("suspended runs at scale", () => {
+  test("1,000 runs each waiting 10 s on one worker with concurrency 10 all complete in under 60 s", async () => {
+    const startedAt = Date.now();
+    const ids: string[] = [];
+    for (let chunk = 0; chunk < 4; chunk++) {
+      const { runs } = await e.client.batchTrigger("sleeper", Array.from({ length: 250 }, () => ({ payload: { seconds: 10 } })));
+      ids.push(...runs.map((run) => run.id));
+    }
+    const triggeredMs = Date.now() - startedAt;
+    const done = () => e.db.prisma.taskRun.count({ where: { id: { in: ids }, status: "COMPLETED_SUCCESSFULLY" } });
+    await waitFor(async () => (await done()) === ids.length, 600_000, 1_000);
+    const elapsedMs = Date.now() - startedAt;
+    console.log(`1,000 runs x 10 s wait, one worker x 10 slots: triggered in ${triggeredMs} ms, all complete after ${elapsedMs} ms`);
+    expect(elapsedMs).toBeLessThan(60_000);
+    const suspended = await e.db.prisma.executionSnapshot.count({ where: { runId: { in: ids }, executionStatus: "SUSPENDED" } });
+    expect(suspended).toBe(ids.length);
+  }, 700_000);
+});
