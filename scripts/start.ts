@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { migrate } from "@runengine/database";
+import { ensureDatabaseExists, migrate } from "@runengine/database";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const withExample = process.argv.includes("--example");
@@ -40,7 +40,13 @@ function run(name: string, args: string[], group: ChildProcess[], extraEnv: Node
     });
   }
   child.on("exit", (code, signal) => {
-    if (!stopping) console.log(`${prefix} exited (${code ?? signal})`);
+    if (stopping) return;
+    console.log(`${prefix} exited (${code ?? signal})`);
+    // An engine role that dies (a port in use, a bad setting) leaves no engine: stop rather than pretend.
+    if (group === roleProcesses) {
+      console.log(`\nThe ${name} role stopped; stopping everything.`);
+      void stopAll(1);
+    }
   });
   group.push(child);
   return child;
@@ -103,6 +109,7 @@ async function exampleApiKey(): Promise<string> {
 }
 
 if (withExample) {
+  if (await ensureDatabaseExists(env.DATABASE_URL!)) console.log("created the database");
   const result = await migrate({ databaseUrl: env.DATABASE_URL! });
   console.log(`migrations: ${result.applied.length} applied now, ${result.alreadyApplied.length} already applied`);
 }

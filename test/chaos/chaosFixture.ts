@@ -41,11 +41,11 @@ export class ChaosRig {
    * A `runengine-worker` with the chaos tasks and a fast heartbeat, once registered (with room for
    * a machine loaded by the processes of the test).
    */
-  startWorker(name: string, concurrency: number): Promise<ManagedProcess> {
+  startWorker(name: string, concurrency: number, env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
     return this.e.startWorker(name, concurrency, {
       tasksFile: "chaosTasks.ts",
       version: "chaos-1",
-      env: { CHAOS_OBSERVATIONS_PREFIX: this.observations, RUNENGINE_WORKER_HEARTBEAT_INTERVAL_MS: "300" },
+      env: { CHAOS_OBSERVATIONS_PREFIX: this.observations, RUNENGINE_WORKER_HEARTBEAT_INTERVAL_MS: "300", ...env },
       registrationTimeoutMs: 120_000,
     });
   }

@@ -1,4 +1,5 @@
 export { createPrismaClient, type CreatePrismaClientOptions } from "./client.ts";
+export { ensureDatabaseExists } from "./ensureDatabase.ts";
 export { defaultMigrationsDir, migrate, MigrationChecksumError, type MigrateOptions, type MigrationResult } from "./migrate.ts";
 export { PrismaClient, Prisma } from "./generated/prisma/client.ts";
 export type * from "./generated/prisma/client.ts";

@@ -150,6 +150,12 @@ export function adminRoutes(handle: EngineHandle, adminToken: string | undefined
         return reply.redirect(`${adminPath}/run-queues`, 303);
       });
 
+      pages.post("/run-queues/limit/declared", async (request, reply) => {
+        const { environmentId, queue } = queueSchema.parse(request.body);
+        await engine.queueConsole.useDeclaredLimit(environmentId, queue);
+        return reply.redirect(`${adminPath}/run-queues`, 303);
+      });
+
       pages.post("/run-queues/redrive", async (request, reply) => {
         const { runId } = redriveSchema.parse(request.body);
         await engine.queueConsole.redrive(runId);

@@ -17,7 +17,14 @@ function queueRows(environmentId: string, queue: QueueView): SafeHtml {
 <td class="mono">${queue.name}</td>
 <td>${queue.queued}</td>
 <td>${queue.inFlight}</td>
-<td>${limitForm(environmentId, queue.name, queue.limit)}</td>
+<td>${limitForm(environmentId, queue.name, queue.limit)}${
+    queue.limitOverridden
+      ? html` <span class="badge">operator's; declared ${queue.declaredLimit ?? "none"}</span>
+<form method="post" action="${adminPath}/run-queues/limit/declared" class="inline">
+<input type="hidden" name="environmentId" value="${environmentId}"><input type="hidden" name="queue" value="${queue.name}">
+<button type="submit">Use declared</button></form>`
+      : ""
+  }</td>
 <td>${queue.rateLimit ? `${queue.rateLimit.limit} / ${queue.rateLimit.periodMs} ms${queue.rateLimit.perKey ? " per key" : ""}` : "—"}</td>
 <td>${queue.paused ? html`<span class="badge bad">paused</span>` : "running"}
 <form method="post" action="${adminPath}/run-queues/${action}" class="inline">

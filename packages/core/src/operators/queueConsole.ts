@@ -11,6 +11,9 @@ export interface ConcurrencyKeyView extends QueueStats {
 
 export interface QueueView extends QueueStats {
   name: string;
+  /** the limit the task code declares; `limit` differs from it while an operator's override holds */
+  declaredLimit: number | null;
+  limitOverridden: boolean;
   paused: boolean;
   rateLimit: { limit: number; periodMs: number; perKey: boolean } | null;
   concurrencyKeys: ConcurrencyKeyView[];
@@ -57,6 +60,8 @@ export class QueueConsole {
             return {
               name: queue.name,
               ...(queueStats as QueueStats),
+              declaredLimit: queue.declaredConcurrencyLimit,
+              limitOverridden: queue.limitOverriddenAt !== null,
               paused: queue.paused,
               rateLimit:
                 queue.rateLimit !== null && queue.rateLimitPeriodMs !== null
@@ -80,18 +85,38 @@ export class QueueConsole {
     await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
   }
 
-  /** A queue's limit (each of its concurrency keys gets a copy) or, with no queue, the environment's; null = none. */
+  /**
+   * A queue's limit (each of its concurrency keys gets a copy) or, with no queue, the environment's;
+   * null = none. A queue's limit set here overrides what its tasks declare, also for deployments
+   * registering later, until `useDeclaredLimit`.
+   */
   async setConcurrencyLimit(environmentId: string, queue: string | undefined, limit: number | null): Promise<void> {
-    const { prisma, runQueue, logger } = this.resources;
+    const { prisma } = this.resources;
     if (queue === undefined) {
       const { count } = await prisma.runtimeEnvironment.updateMany({ where: { id: environmentId }, data: { concurrencyLimit: limit } });
       if (count === 0) throw new NotFoundError("RuntimeEnvironment", environmentId);
     } else {
-      const { count } = await prisma.taskQueue.updateMany({ where: { environmentId, name: queue }, data: { concurrencyLimit: limit } });
+      const { count } = await prisma.taskQueue.updateMany({ where: { environmentId, name: queue }, data: { concurrencyLimit: limit, limitOverriddenAt: new Date() } });
       if (count === 0) throw new NotFoundError("TaskQueue", queue);
     }
-    await runQueue.setConcurrencyLimit({ envId: environmentId, ...(queue === undefined ? {} : { queue }), limit });
-    logEvent(logger, "info", "queue:limitChanged", { environmentId, queue: queue ?? null, limit }, "concurrency limit changed by an operator");
+    await this.applyLimit(environmentId, queue, limit);
+  }
+
+  /** Ends an operator's override: the queue's limit is the one its tasks declare again. */
+  async useDeclaredLimit(environmentId: string, queue: string): Promise<void> {
+    const { prisma } = this.resources;
+    const current = await prisma.taskQueue.findUnique({ where: { environmentId_name: { environmentId, name: queue } } });
+    if (!current) throw new NotFoundError("TaskQueue", queue);
+    await prisma.taskQueue.update({
+      where: { id: current.id },
+      data: { concurrencyLimit: current.declaredConcurrencyLimit, limitOverriddenAt: null },
+    });
+    await this.applyLimit(environmentId, queue, current.declaredConcurrencyLimit);
+  }
+
+  private async applyLimit(environmentId: string, queue: string | undefined, limit: number | null): Promise<void> {
+    await this.resources.runQueue.setConcurrencyLimit({ envId: environmentId, ...(queue === undefined ? {} : { queue }), limit });
+    logEvent(this.resources.logger, "info", "queue:limitChanged", { environmentId, queue: queue ?? null, limit }, "concurrency limit changed by an operator");
     await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
   }
 

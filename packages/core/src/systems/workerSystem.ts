@@ -55,13 +55,17 @@ export class WorkerSystem {
       skipDuplicates: true,
     });
     for (const task of request.tasks) {
-      const limit = task.queue.concurrencyLimit ?? null;
-      await prisma.taskQueue.upsert({
-        where: { environmentId_name: { environmentId: environment.id, name: task.queue.name } },
-        create: { environmentId: environment.id, name: task.queue.name, concurrencyLimit: limit },
-        update: { concurrencyLimit: limit },
+      const declared = task.queue.concurrencyLimit ?? null;
+      const where = { environmentId_name: { environmentId: environment.id, name: task.queue.name } };
+      const queue = await prisma.taskQueue.upsert({
+        where,
+        create: { environmentId: environment.id, name: task.queue.name, concurrencyLimit: declared, declaredConcurrencyLimit: declared },
+        update: { declaredConcurrencyLimit: declared },
       });
-      await runQueue.setConcurrencyLimit({ envId: environment.id, queue: task.queue.name, limit });
+      // An operator's limit outlives deployments until the operator goes back to the declared one.
+      if (queue.limitOverriddenAt) continue;
+      if (queue.concurrencyLimit !== declared) await prisma.taskQueue.update({ where, data: { concurrencyLimit: declared } });
+      await runQueue.setConcurrencyLimit({ envId: environment.id, queue: task.queue.name, limit: declared });
     }
     const worker = await prisma.workerInstance.create({
       data: { environmentId: environment.id, deploymentId: deployment.id, name: request.name, concurrency: request.concurrency },

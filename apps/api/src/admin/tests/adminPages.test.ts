@@ -31,6 +31,7 @@ describe("admin authentication", () => {
     ["POST", "/admin/run-queues/pause"],
     ["POST", "/admin/run-queues/resume"],
     ["POST", "/admin/run-queues/limit"],
+    ["POST", "/admin/run-queues/limit/declared"],
     ["POST", "/admin/run-queues/redrive"],
     ["GET", "/admin/bulk-actions"],
     ["POST", "/admin/bulk-actions"],
@@ -170,6 +171,13 @@ describe("run queues page", () => {
     expect((await f.db.prisma.taskQueue.findFirstOrThrow({ where: { environmentId: envId, name: "hello" } })).concurrencyLimit).toBeNull();
     const bad = await f.request("POST", "/admin/run-queues/limit", { ...admin, ...form({ environmentId: envId, queue: "hello", limit: "-3" }) });
     expect(bad.statusCode).toBe(400);
+
+    // an operator's limit is marked as such, and "Use declared" goes back to the task code's
+    expect((await f.request("GET", "/admin/run-queues", admin)).body).toContain(">Use declared<");
+    await f.request("POST", "/admin/run-queues/limit/declared", { ...admin, ...form({ environmentId: envId, queue: "hello" }) });
+    const restored = await f.db.prisma.taskQueue.findFirstOrThrow({ where: { environmentId: envId, name: "hello" } });
+    expect(restored).toMatchObject({ concurrencyLimit: restored.declaredConcurrencyLimit, limitOverriddenAt: null });
+    expect((await f.request("GET", "/admin/run-queues", admin)).body).not.toContain(">Use declared<");
   });
 });
 

@@ -51,6 +51,25 @@ describe("queue console", () => {
     await expect(queues.pause(envId, "no-such-queue")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
+  test("an operator's queue limit outlives later deployments until the declared limit is asked for again", async () => {
+    const queues = f.handle.engine.queueConsole;
+    const envId = f.environment.id;
+    const runQueueLimit = async () => (await f.handle.engine.resources.runQueue.stats({ envId, queue: "hello" })).limit;
+    await queues.setConcurrencyLimit(envId, "hello", 9);
+    await f.registerWorker([{ id: "hello", queue: { name: "hello", concurrencyLimit: 3 }, retry: fastRetry }], "v2");
+    expect((await helloQueue()).queue).toMatchObject({ limit: 9, declaredLimit: 3, limitOverridden: true });
+    expect(await runQueueLimit()).toBe(9);
+
+    await queues.useDeclaredLimit(envId, "hello");
+    expect((await helloQueue()).queue).toMatchObject({ limit: 3, declaredLimit: 3, limitOverridden: false });
+    expect(await runQueueLimit()).toBe(3);
+    // without an override, a deployment's declaration applies again
+    await f.registerWorker([{ id: "hello", queue: { name: "hello", concurrencyLimit: 2 }, retry: fastRetry }], "v3");
+    expect((await helloQueue()).queue).toMatchObject({ limit: 2, declaredLimit: 2, limitOverridden: false });
+    expect(await runQueueLimit()).toBe(2);
+    await expect(queues.useDeclaredLimit(envId, "no-such-queue")).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
   test("redrive queues a dead-lettered run again and records it in the run's history", async () => {
     const { runQueue } = f.handle.engine.resources;
     const { id } = await trigger("dead");

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "TaskQueue" ADD COLUMN     "declaredConcurrencyLimit" INTEGER,
+ADD COLUMN     "limitOverriddenAt" TIMESTAMP(3);
+
