@@ -2,6 +2,7 @@ import type { EnqueueMessage } from "@runengine/run-queue";
 import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import { holdsConcurrency } from "../state-machine/statuses.ts";
 import type { EngineResources } from "../systems/resources.ts";
+import { queueMessage } from "../systems/runQueueEntry.ts";
 import { latestSnapshotsOf, pageOfLiveRuns, type LiveRunRow } from "./liveRuns.ts";
 import { freeStraySlot, restoreHeldRun, type RepairKind } from "./slotRepairs.ts";
 
@@ -130,15 +131,7 @@ export class Reconciler {
     const delayed: LiveRunRow[] = [];
     for (const run of page) {
       if (run.executionStatus === "QUEUED") {
-        queued.push({
-          runId: run.runId,
-          orgId: run.organizationId,
-          envId: run.environmentId,
-          queue: run.queue,
-          ...(run.concurrencyKey ? { concurrencyKey: run.concurrencyKey } : {}),
-          priority: run.priority,
-          attempt: run.attemptNumber,
-        });
+        queued.push(queueMessage(run.runId, run, run.attemptNumber));
       } else if (holdsConcurrency(run.executionStatus)) held.push(run);
       else if (run.executionStatus === "DELAYED" && run.delayUntil !== null) delayed.push(run);
     }

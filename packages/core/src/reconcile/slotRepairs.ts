@@ -1,6 +1,7 @@
 import { heartbeatTimeoutMs } from "../heartbeats/heartbeatDeadline.ts";
 import { holdsConcurrency, isFinalExecutionStatus } from "../state-machine/statuses.ts";
 import type { EngineResources } from "../systems/resources.ts";
+import { queueMessage } from "../systems/runQueueEntry.ts";
 import type { LiveRunRow } from "./liveRuns.ts";
 
 /** What one repair changed, named for the repairs metric (`runengine_reconciler_repairs_total{kind}`). */
@@ -70,13 +71,7 @@ export async function restoreHeldRun(resources: EngineResources, run: LiveRunRow
     const explanation = await runQueue.explain(run.runId);
     if (explanation.state === "unknown") {
       const restored = await runQueue.restoreInFlight({
-        runId: run.runId,
-        orgId: run.organizationId,
-        envId: run.environmentId,
-        queue: run.queue,
-        ...(run.concurrencyKey ? { concurrencyKey: run.concurrencyKey } : {}),
-        priority: run.priority,
-        attempt: run.attemptNumber,
+        ...queueMessage(run.runId, run, run.attemptNumber),
         consumerId: latest.workerId ?? "reconciler",
       });
       if (restored) repairs.push("lost-slot");

@@ -1,5 +1,5 @@
 import type { TaskRun } from "@runengine/database";
-import { RunQueueError, type RunQueue } from "@runengine/run-queue";
+import { RunQueueError, type EnqueueMessage, type RunQueue } from "@runengine/run-queue";
 import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import type { EngineResources } from "./resources.ts";
 
@@ -11,6 +11,22 @@ export async function enqueueRun(resources: EngineResources, run: TaskRun): Prom
   await enqueueRuns(resources, [run]);
 }
 
+/** The fields of a run that place it in the fair queue. */
+type QueueFields = Pick<TaskRun, "organizationId" | "environmentId" | "queue" | "concurrencyKey" | "priority">;
+
+/** The run queue's message for run `runId`; `attempt` counts the attempts it already had. */
+export function queueMessage(runId: string, run: QueueFields, attempt?: number): EnqueueMessage {
+  return {
+    runId,
+    orgId: run.organizationId,
+    envId: run.environmentId,
+    queue: run.queue,
+    ...(run.concurrencyKey ? { concurrencyKey: run.concurrencyKey } : {}),
+    priority: run.priority,
+    ...(attempt === undefined ? {} : { attempt }),
+  };
+}
+
 /** What queueing a run reads of it. */
 export type QueueableRun = Pick<TaskRun, "id" | "organizationId" | "environmentId" | "queue" | "concurrencyKey" | "priority" | "expiresAt">;
 
@@ -18,16 +34,7 @@ export type QueueableRun = Pick<TaskRun, "id" | "organizationId" | "environmentI
 export async function enqueueRuns(resources: EngineResources, runs: readonly QueueableRun[]): Promise<void> {
   if (runs.length === 0) return;
   await Promise.all(runs.filter((run) => run.expiresAt !== null).map((run) => resources.jobs.schedule("expireRun", { runId: run.id }, run.expiresAt!)));
-  await resources.runQueue.enqueueMany(
-    runs.map((run) => ({
-      runId: run.id,
-      orgId: run.organizationId,
-      envId: run.environmentId,
-      queue: run.queue,
-      ...(run.concurrencyKey ? { concurrencyKey: run.concurrencyKey } : {}),
-      priority: run.priority,
-    })),
-  );
+  await resources.runQueue.enqueueMany(runs.map((run) => queueMessage(run.id, run)));
   await publishWorkAvailable(resources.redis, resources.relayKeys);
 }
 
