@@ -18,3 +18,11 @@ export function acceptEmptyJsonBodies(app: FastifyInstance): void {
     }
   });
 }
+
+/**
+ * The body of a route whose fields are all optional: no body at all means no fields, while a body
+ * that is there must be an object (a JSON `null` or `3` is refused by the route's schema).
+ */
+export function optionalFields(body: unknown): unknown {
+  return body === undefined ? {} : body;
+}

@@ -4,6 +4,7 @@ import { TaskRunStatus } from "@runengine/database";
 import { rescheduleRequestSchema } from "@runengine/core";
 import type { RouteContext } from "./routeContext.ts";
 import { runView, snapshotView } from "./views.ts";
+import { optionalFields } from "../jsonBody.ts";
 
 const runParams = z.object({ id: z.string().min(1) });
 
@@ -46,7 +47,7 @@ export function runRoutes({ handle }: Pick<RouteContext, "handle">): FastifyPlug
 
     app.post("/runs/:id/reschedule", async (request) => {
       const { id } = runParams.parse(request.params);
-      const { delay } = rescheduleRequestSchema.parse(request.body ?? {});
+      const { delay } = rescheduleRequestSchema.parse(optionalFields(request.body));
       return runView(await engine.reschedule(request.environment.id, id, delay));
     });
 

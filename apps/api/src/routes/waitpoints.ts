@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Waitpoint } from "@runengine/database";
 import { completeTokenRequestSchema, createTokenRequestSchema } from "@runengine/core";
 import type { RouteContext } from "./routeContext.ts";
+import { optionalFields } from "../jsonBody.ts";
 
 const tokenParams = z.object({ id: z.string().min(1) });
 
@@ -29,7 +30,7 @@ export function waitpointRoutes({ handle }: Pick<RouteContext, "handle">): Fasti
   const { waits } = handle.engine;
   return async (app) => {
     app.post("/waitpoints/tokens", async (request, reply) => {
-      const body = createTokenRequestSchema.parse(request.body ?? {});
+      const body = createTokenRequestSchema.parse(optionalFields(request.body));
       const { token, isCached } = await waits.createToken(request.environment.id, body);
       return reply.status(isCached ? 200 : 201).send({ ...tokenView(token), isCached });
     });
@@ -41,7 +42,7 @@ export function waitpointRoutes({ handle }: Pick<RouteContext, "handle">): Fasti
 
     app.post("/waitpoints/tokens/:id/complete", async (request) => {
       const { id } = tokenParams.parse(request.params);
-      const { data } = completeTokenRequestSchema.parse(request.body ?? {});
+      const { data } = completeTokenRequestSchema.parse(optionalFields(request.body));
       return tokenView(await waits.completeToken(request.environment.id, id, data));
     });
   };

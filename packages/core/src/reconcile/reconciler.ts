@@ -3,8 +3,9 @@ import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import { holdsConcurrency } from "../state-machine/statuses.ts";
 import type { EngineResources } from "../systems/resources.ts";
 import { queueMessage } from "../systems/runQueueEntry.ts";
-import { latestSnapshotsOf, pageOfLiveRuns, type LiveRunRow } from "./liveRuns.ts";
-import { freeStraySlot, restoreHeldRun, type RepairKind } from "./slotRepairs.ts";
+import { latestSnapshotsOf, pageOfLiveRuns, type LatestSnapshotRow, type LiveRunRow } from "./liveRuns.ts";
+import { freeStraySlot, restoreHeldRun, restoreLostHeartbeat, type RepairKind } from "./slotRepairs.ts";
+import { heartbeatTimeoutMs } from "../heartbeats/heartbeatDeadline.ts";
 
 export interface ReconcilerOptions {
   /**
@@ -151,7 +152,9 @@ export class Reconciler {
 
   /**
    * Walks every environment's in-flight entries and frees those whose run does not hold a slot in
-   * Postgres: at once for final or unknown runs, after strayGraceMs for the others.
+   * Postgres: at once for final or unknown runs, after strayGraceMs for the others. A run a worker
+   * holds whose snapshot has had no heartbeat deadline for strayGraceMs gets one (its state was
+   * committed by a process that died before tracking it), so a dead worker's run is still found.
    */
   async #freeStraySlots(now: number, result: ReconcileResult): Promise<void> {
     const { prisma, runQueue } = this.resources;
@@ -163,6 +166,21 @@ export class Reconciler {
         if (entries.length === 0) break;
         const latest = await latestSnapshotsOf(prisma, entries.map((entry) => entry.runId));
         const repairs: { runId: string; confirmed: string | undefined }[] = [];
+        const deadlineRepairs: { runId: string; confirmed: string }[] = [];
+        const suspect = (runId: string, snapshotId: string): boolean => {
+          const seen = this.#suspects.get(runId);
+          const since = seen?.snapshotId === snapshotId ? seen.since : now;
+          suspects.set(runId, { snapshotId, since });
+          return now - since >= this.#strayGraceMs;
+        };
+        const held = entries.flatMap(({ runId }) => {
+          const snapshot = latest.get(runId);
+          return snapshot && holdsConcurrency(snapshot.executionStatus) ? [{ runId, snapshot }] : [];
+        });
+        const deadlines = await Promise.all(held.map(({ runId, snapshot }) => this.#hasDeadline(envId, runId, snapshot)));
+        held.forEach(({ runId, snapshot }, i) => {
+          if (!deadlines[i] && suspect(runId, snapshot.snapshotId)) deadlineRepairs.push({ runId, confirmed: snapshot.snapshotId });
+        });
         for (const { runId } of entries) {
           const snapshot = latest.get(runId);
           if (snapshot && holdsConcurrency(snapshot.executionStatus)) continue;
@@ -170,11 +188,15 @@ export class Reconciler {
             repairs.push({ runId, confirmed: undefined });
             continue;
           }
-          const seen = this.#suspects.get(runId);
-          const since = seen?.snapshotId === snapshot.snapshotId ? seen.since : now;
-          suspects.set(runId, { snapshotId: snapshot.snapshotId, since });
-          if (now - since >= this.#strayGraceMs) repairs.push({ runId, confirmed: snapshot.snapshotId });
+          if (suspect(runId, snapshot.snapshotId)) repairs.push({ runId, confirmed: snapshot.snapshotId });
         }
+        await this.#inParallel(deadlineRepairs, async ({ runId, confirmed }) => {
+          const kind = await restoreLostHeartbeat(this.resources, envId, runId, confirmed);
+          if (kind) {
+            count(result, kind, 1);
+            suspects.delete(runId);
+          }
+        });
         let freed = 0;
         await this.#inParallel(repairs, async ({ runId, confirmed }) => {
           const kind = await freeStraySlot(this.resources, envId, runId, confirmed);
@@ -190,6 +212,13 @@ export class Reconciler {
       }
     }
     this.#suspects = suspects;
+  }
+
+  /** Does the snapshot have its heartbeat deadline (or a status that needs none)? */
+  async #hasDeadline(environmentId: string, runId: string, snapshot: LatestSnapshotRow): Promise<boolean> {
+    const { heartbeats, settings } = this.resources;
+    if (heartbeatTimeoutMs(snapshot.executionStatus, settings.heartbeatTimeouts) === undefined) return true;
+    return (await heartbeats.deadlineOf({ environmentId, runId, snapshotId: snapshot.snapshotId })) !== null;
   }
 
   #report(result: ReconcileResult): void {

@@ -1,3 +1,4 @@
+import type { ExecutionSnapshot } from "@runengine/database";
 import { heartbeatTimeoutMs } from "../heartbeats/heartbeatDeadline.ts";
 import { holdsConcurrency, isFinalExecutionStatus } from "../state-machine/statuses.ts";
 import type { EngineResources } from "../systems/resources.ts";
@@ -63,7 +64,7 @@ export async function freeStraySlot(
  * found within one timeout). Decided under the run's lock on its newest snapshot.
  */
 export async function restoreHeldRun(resources: EngineResources, run: LiveRunRow): Promise<RepairKind[]> {
-  const { locker, snapshots, runQueue, heartbeats, settings } = resources;
+  const { locker, snapshots, runQueue } = resources;
   return locker.lock(run.runId, async () => {
     const latest = await snapshots.latestSnapshot(run.runId);
     if (!latest || !holdsConcurrency(latest.executionStatus)) return [];
@@ -76,12 +77,36 @@ export async function restoreHeldRun(resources: EngineResources, run: LiveRunRow
       });
       if (restored) repairs.push("lost-slot");
     }
-    const entry = { environmentId: run.environmentId, runId: run.runId, snapshotId: latest.id };
-    const timeout = heartbeatTimeoutMs(latest.executionStatus, settings.heartbeatTimeouts);
-    if (timeout !== undefined && (await heartbeats.deadlineOf(entry)) === null) {
-      await heartbeats.track(entry, null, Date.now() + timeout);
-      repairs.push("lost-heartbeat");
-    }
+    if (await trackLostDeadline(resources, run.environmentId, latest)) repairs.push("lost-heartbeat");
     return repairs;
   });
+}
+
+/**
+ * Gives a run a worker holds a heartbeat deadline when it has none: Redis lost it, or the process
+ * that committed the run's state died before tracking it. `confirmedSnapshotId` is the snapshot the
+ * caller saw without a deadline on an earlier pass, so a commit whose deadline is on its way is not
+ * counted. Decided under the run's lock.
+ */
+export async function restoreLostHeartbeat(
+  resources: EngineResources,
+  environmentId: string,
+  runId: string,
+  confirmedSnapshotId: string,
+): Promise<RepairKind | undefined> {
+  return resources.locker.lock(runId, async () => {
+    const latest = await resources.snapshots.latestSnapshot(runId);
+    if (latest?.id !== confirmedSnapshotId || !holdsConcurrency(latest.executionStatus)) return undefined;
+    return (await trackLostDeadline(resources, environmentId, latest)) ? "lost-heartbeat" : undefined;
+  });
+}
+
+/** Tracks a fresh deadline for the run's newest snapshot if its status has one and Redis has none. */
+async function trackLostDeadline(resources: EngineResources, environmentId: string, latest: ExecutionSnapshot): Promise<boolean> {
+  const { heartbeats, settings } = resources;
+  const entry = { environmentId, runId: latest.runId, snapshotId: latest.id };
+  const timeout = heartbeatTimeoutMs(latest.executionStatus, settings.heartbeatTimeouts);
+  if (timeout === undefined || (await heartbeats.deadlineOf(entry)) !== null) return false;
+  await heartbeats.track(entry, null, Date.now() + timeout);
+  return true;
 }

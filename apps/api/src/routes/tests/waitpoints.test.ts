@@ -9,6 +9,8 @@ afterAll(async () => {
   await f.close();
 });
 
+const countTokens = () => f.db.prisma.waitpoint.count({ where: { type: "MANUAL" } });
+
 describe("waitpoint tokens", () => {
   test("create, read and complete a token; a second completion changes nothing", async () => {
     const created = await f.request("POST", "/api/v1/waitpoints/tokens", { body: { timeout: "10m" } });
@@ -24,6 +26,16 @@ describe("waitpoint tokens", () => {
     const again = await f.request("POST", `/api/v1/waitpoints/tokens/${id}/complete`, { body: { data: "second" } });
     expect(again.json()).toMatchObject({ output: { approved: true } });
     expect((await f.request("GET", `/api/v1/waitpoints/tokens/${id}`)).json()).toMatchObject({ id, status: "COMPLETED" });
+  });
+
+  test("no body creates a token; a body that is not an object (JSON null, a number) is a 400 and creates nothing", async () => {
+    expect((await f.request("POST", "/api/v1/waitpoints/tokens")).statusCode).toBe(201);
+    const before = await countTokens();
+    for (const raw of ["null", "3", '"x"']) {
+      const res = await f.request("POST", "/api/v1/waitpoints/tokens", { body: raw, headers: { "content-type": "application/json" } });
+      expect({ raw, status: res.statusCode }).toEqual({ raw, status: 400 });
+    }
+    expect(await countTokens()).toBe(before);
   });
 
   test("an idempotency key returns the first token (200, isCached)", async () => {

@@ -69,6 +69,24 @@ describe("reconciler tick: in-flight slots no run holds", () => {
     await finish(id, started.snapshotId);
   });
 
+  test("an executing run whose deadline was never tracked (its api died after the commit) gets one past the grace", async () => {
+    const id = await trigger();
+    const started = await execute(id);
+    const entry = { environmentId: f.environment.id, runId: id, snapshotId: started.snapshotId };
+    await engine().resources.heartbeats.track(entry, started.snapshotId, undefined);
+    expect(await engine().resources.heartbeats.deadlineOf(entry)).toBeNull();
+    const before = await repairsMetric("lost-heartbeat");
+
+    const reconciler = engine().reconciler({ strayGraceMs: 10_000 });
+    const now = Date.now();
+    expect((await reconciler.tick(now)).repairs).toEqual({});
+    expect((await reconciler.tick(now + 11_000)).repairs).toEqual({ "lost-heartbeat": 1 });
+    expect(await engine().resources.heartbeats.deadlineOf(entry)).toBeGreaterThan(Date.now());
+    expect(await repairsMetric("lost-heartbeat")).toBe(before + 1);
+    expect((await reconciler.tick(now + 22_000)).repairs).toEqual({});
+    await finish(id, started.snapshotId);
+  });
+
   test("a run a worker holds keeps its slot", async () => {
     const id = await trigger();
     const started = await execute(id);
