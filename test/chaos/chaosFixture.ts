@@ -97,8 +97,34 @@ export class ChaosRig {
         500,
       );
     } catch (error) {
-      throw new Error(`${unfinished} of ${runIds.length} runs did not finish in ${timeoutMs} ms`, { cause: error });
+      throw new Error(
+        `${unfinished} of ${runIds.length} runs did not finish in ${timeoutMs} ms:\n${await this.describeUnfinished(runIds)}`,
+        { cause: error },
+      );
     }
+  }
+
+  /** The unfinished runs (up to 10) with their status and snapshot history, for a failure message. */
+  async describeUnfinished(runIds: readonly string[]): Promise<string> {
+    const runs = await this.e.db.prisma.taskRun.findMany({
+      where: { id: { in: [...runIds] }, completedAt: null },
+      select: { id: true, status: true, queue: true, attemptNumber: true },
+      take: 10,
+    });
+    const lines: string[] = [];
+    for (const run of runs) {
+      const history = await this.e.db.prisma.executionSnapshot.findMany({
+        where: { runId: run.id },
+        orderBy: { sequence: "asc" },
+        select: { executionStatus: true, description: true, isValid: true, createdAt: true },
+      });
+      const queueEntry = await this.e.runQueue.explain(run.id).catch((error: unknown) => String(error));
+      lines.push(`${run.id} ${run.status} attempt ${run.attemptNumber} queue ${run.queue} redis ${JSON.stringify(queueEntry)}`);
+      for (const s of history) {
+        lines.push(`  ${s.createdAt.toISOString()} ${s.executionStatus}${s.isValid ? "" : " (invalid)"} ${s.description}`);
+      }
+    }
+    return lines.join("\n");
   }
 
   /**
@@ -132,7 +158,7 @@ export class ChaosRig {
         lastAttempt = attempt;
       });
     }
-    expect(problems).toEqual([]);
+    if (problems.length > 0) throw new Error(`invariants broken:\n${problems.join("\n")}`);
     if (options.checkWorkerOverlap ?? true) {
       const overlapping = await this.e.redis.zrangebyscore(`${this.observations}max`, 2, "+inf");
       expect(overlapping).toEqual([]);

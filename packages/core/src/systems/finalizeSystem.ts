@@ -9,6 +9,7 @@ import { isExecuting } from "../state-machine/statuses.ts";
 import type { RunState } from "../snapshots/types.ts";
 import type { EngineResources } from "./resources.ts";
 import { completeRunWaitpoint } from "../waitpoints/waitpointSystem.ts";
+import { requeueRun } from "./runQueueEntry.ts";
 
 /** How a worker's reason for a failed attempt reads as an error code (hand-backs are no failure). */
 const errorCodeOfReport = {
@@ -174,8 +175,7 @@ export class FinalizeSystem {
   /** Back to the queue, releasing the slot until the run is dequeued again at `retryAt`. */
   private async requeue(state: RunState, retryAt: number): Promise<void> {
     await trackHeartbeat(this.resources, state);
-    await this.resources.runQueue.nack(state.run.id, { retryAt });
-    await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
+    await requeueRun(this.resources, state.run, retryAt);
   }
 
   private async finish(

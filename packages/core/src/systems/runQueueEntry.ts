@@ -39,6 +39,23 @@ export async function enqueueRuns(resources: EngineResources, runs: readonly Que
 }
 
 /**
+ * Puts a run that left its worker (a retry, a hand-back, a hand-off never started) back into its
+ * queue at `availableAt`, freeing its slot, and wakes waiting dispatchers. When the queue no longer
+ * knows the run (Redis lost its data after the run was dequeued), the run is enqueued again from
+ * Postgres's copy: a run that Postgres has QUEUED is never missing from the queue.
+ */
+export async function requeueRun(resources: EngineResources, run: TaskRun, availableAt: number): Promise<void> {
+  try {
+    await resources.runQueue.nack(run.id, { retryAt: availableAt });
+  } catch (error) {
+    if (!(error instanceof RunQueueError && error.code === "RUN_NOT_FOUND")) throw error;
+    resources.logger.warn({ event: "requeue:lost-entry", runId: run.id }, "the run queue had lost the run; enqueued again from Postgres");
+    await resources.runQueue.enqueue({ ...queueMessage(run.id, run, run.attemptNumber), availableAt });
+  }
+  await publishWorkAvailable(resources.redis, resources.relayKeys);
+}
+
+/**
  * Takes a run that will never be dequeued (cancelled, expired) out of the queue. A dispatcher may
  * have dequeued it a moment ago and be waiting for the lock we hold: then the entry is in flight,
  * and that dispatcher acks it when it finds the run finished.

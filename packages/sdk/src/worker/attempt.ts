@@ -89,6 +89,13 @@ export function runAttempt(run: DequeuedRun, deps: AttemptDeps): Attempt {
       deps.logger.warn("attempt:stale", { ...fields, reason: "another attempt owns the run; nothing reported" });
       return;
     }
+    if (!outcome.result.ok && outcome.result.reason === "WORKER_SHUTDOWN" && !(await settlesBefore(taskSettled, deps.giveUp))) {
+      // A handed-back run starts on another worker at once, so it is handed back only once this
+      // copy of its code has returned. Code that ignores its signal ends with the process instead,
+      // and the engine retries the run when its heartbeat deadline passes.
+      deps.logger.warn("attempt:abandoned", { ...fields, reason: "the task ignored its abort signal until the worker stopped" });
+      return;
+    }
     await report(run.runId, fence, outcome.result, deps);
   })().catch((error: unknown) => deps.logger.error("attempt:crashed", { ...fields, error }));
 
@@ -199,6 +206,25 @@ function execute(task: AnyTask, run: DequeuedRun, attemptNumber: number, fence: 
         })(),
       ]);
   return { outcome, settled };
+}
+
+/** True once `promise` settles, false if `signal` aborts first. */
+function settlesBefore(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      },
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      },
+    );
+  });
 }
 
 async function report(runId: string, fence: SnapshotFence, result: AttemptResult, deps: AttemptDeps): Promise<void> {

@@ -58,6 +58,20 @@ describe("heartbeat monitor", () => {
     await engine().cancel(f.environment.id, id);
   });
 
+  test("a retried run whose queue entry Redis lost is enqueued again from Postgres", async () => {
+    const runQueue = engine().resources.runQueue;
+    const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
+    const [dequeued] = await engine().dequeueForWorker({ workerId, maxRuns: 1 });
+    const started = await engine().startAttempt(f.environment.id, id, { workerId, snapshotId: dequeued!.snapshotId });
+    // the entry and its slot vanish, as when Redis loses its data during the attempt
+    await runQueue.ack(id);
+    const error = { name: "Error", message: "boom", retryable: true };
+    await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: { ok: false, reason: "TASK_ERROR", error } });
+    await expect.poll(() => statusOf(id), { timeout: 10_000 }).toBe("RETRYING_AFTER_FAILURE");
+    await expect.poll(async () => (await runQueue.explain(id)).state, { timeout: 10_000 }).toBe("queued");
+    await engine().cancel(f.environment.id, id);
+  });
+
   test("a cancel the worker never confirms is finished by the monitor", async () => {
     const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
     const [dequeued] = await engine().dequeueForWorker({ workerId, maxRuns: 1 });

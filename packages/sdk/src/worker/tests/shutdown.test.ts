@@ -47,6 +47,37 @@ describe("stop()", () => {
     expect(engine.dequeues.length).toBe(pollsAfterStop);
   });
 
+  test("hands a run back only once its code has returned, and never a run whose code ignores the abort", { timeout: 15_000 }, async () => {
+    const engine = await fake.engine();
+    let returnedAt = Number.POSITIVE_INFINITY;
+    const tasks = [
+      task({
+        id: "slow-to-stop",
+        run: (_payload: null, { signal }) =>
+          new Promise((_resolve, reject) =>
+            signal.addEventListener("abort", () => setTimeout(() => {
+              returnedAt = Date.now();
+              reject(signal.reason);
+            }, 300)),
+          ),
+      }),
+      task({ id: "deaf", run: () => new Promise(() => {}) }),
+    ];
+    const worker = await fake.worker(engine, tasks, { shutdownGraceMs: 100 });
+    const slow = engine.enqueue("slow-to-stop", null);
+    const deaf = engine.enqueue("deaf", null);
+    await waitFor(() => worker.running() === 2 && engine.routeCalls("heartbeat").length > 0);
+
+    await worker.stop();
+
+    const completes = engine.routeCalls("complete");
+    expect(completes).toHaveLength(1);
+    expect(completes[0]!.at).toBeGreaterThanOrEqual(returnedAt);
+    expect(slow.results).toEqual([{ ok: false, reason: "WORKER_SHUTDOWN", error: expect.objectContaining({ name: "WorkerShutdownError" }) }]);
+    expect(deaf.results).toEqual([]);
+    expect(engine.workers.get(worker.workerId)?.deregistered).toBe(true);
+  });
+
   test("an idle worker ends its long poll at once and deregisters", async () => {
     const engine = await fake.engine();
     const worker = await fake.worker(engine, [task({ id: "idle", run: () => 1 })], { pollWaitMs: 30_000 });
