@@ -135,8 +135,7 @@ export class RunEngine {
 
   async startAttempt(environmentId: string, runId: string, report: WorkerReport) {
     const worker = await this.workerOf(environmentId, report.workerId);
-    await this.reads.run(environmentId, runId);
-    return this.attempts.start(runId, report, worker.deploymentId);
+    return this.attempts.start(environmentId, runId, report, worker.deploymentId);
   }
 
   /** No run lookup while the worker is current: the snapshot id it names proves it holds the run. */
@@ -147,8 +146,7 @@ export class RunEngine {
 
   async reportAttemptResult(environmentId: string, runId: string, report: WorkerReport & { result: AttemptResult }): Promise<void> {
     await this.workerOf(environmentId, report.workerId);
-    await this.reads.run(environmentId, runId);
-    return this.attempts.report(runId, report);
+    return this.attempts.report(environmentId, runId, report);
   }
 
   /** Runs dequeued for a long poll whose worker had gone: back to their queues at once. */

@@ -7,7 +7,8 @@ import type { ExecutionStatus, TaskRunStatus } from "@runengine/database";
  */
 export interface RunEngineEventMap {
   "run:created": { snapshotId: string; executionStatus: ExecutionStatus; runStatus: TaskRunStatus };
-  "run:mutated": { snapshotId: string; from: ExecutionStatus; to: ExecutionStatus; runStatus: TaskRunStatus; description: string };
+  /** the logger's snapshotId is the snapshot the change was decided from */
+  "run:mutated": { newSnapshotId: string; from: ExecutionStatus; to: ExecutionStatus; runStatus: TaskRunStatus; description: string };
   "transition:refused": { invalidSnapshotId: string; from: ExecutionStatus; to: ExecutionStatus; runStatus: TaskRunStatus; reason: string };
   "snapshot:rejected": { expectedSnapshotId: string; latestSnapshotId: string | null };
   "lock:acquired": { resource: string; waitMs: number; attempts: number };

@@ -1,9 +1,12 @@
-import type { ExecutionSnapshot, Prisma, PrismaClient } from "@runengine/database";
+import { createHash } from "node:crypto";
+import { Prisma, sqlPool, type ExecutionSnapshot, type PrismaClient, type SqlClient, type TaskRun } from "@runengine/database";
 import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
+import { newSnapshotId } from "./insertRecords.ts";
+import { rowSeparator, splitRow } from "./runRows.ts";
 import type { MutationPlan, RunState, SnapshotWrite } from "./types.ts";
 
 /** The snapshot insert for `write`, as Prisma create data. */
-export function snapshotCreateData(write: SnapshotWrite): Prisma.ExecutionSnapshotUncheckedCreateInput {
+export function snapshotCreateData(write: SnapshotWrite & { id?: string }): Prisma.ExecutionSnapshotUncheckedCreateInput {
   const { completedWaitpointIds, ...columns } = write;
   return {
     ...columns,
@@ -16,44 +19,155 @@ export async function recordRefusal(prisma: PrismaClient, write: SnapshotWrite):
   return prisma.executionSnapshot.create({ data: snapshotCreateData(write) });
 }
 
+/** Our own code names the columns, never a request; still, only plain identifiers reach the SQL. */
+const columnName = /^[A-Za-z][A-Za-z0-9]*$/;
+
+const snapshotColumns = [
+  "id",
+  "runId",
+  "environmentId",
+  "executionStatus",
+  "runStatus",
+  "description",
+  "isValid",
+  "error",
+  "attemptNumber",
+  "checkpointId",
+  "workerId",
+  "previousSnapshotId",
+  "createdAt",
+] as const;
+const snapshotColumnList = snapshotColumns.map((column) => `"${column}"`).join(", ");
+
+/** Values as JSON for jsonb_populate_record(set): Prisma's JSON null markers become SQL NULL. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (item === Prisma.JsonNull || item === Prisma.DbNull ? null : item));
+}
+
 /**
- * Writes planned mutations (each for a different run) in ONE transaction: every run's update and
- * its new snapshot commit together or not at all. Results are in the order of `plans`.
+ * Writes planned mutations (each for a different run) atomically: every run's update and its new
+ * snapshot commit together or not at all. Results are in the order of `plans`.
  *
- * The run lock makes the read-then-write of each plan exclusive; this also fences it in Postgres:
- * the run rows are locked (FOR UPDATE, in id order so concurrent batches cannot deadlock) and each
- * run's newest valid snapshot must still be the one its plan was computed from. So a holder that
- * lost its lock (a long pause) cannot fork a run's history; it gets StaleSnapshotError instead.
+ * The run lock makes the read-then-write of each plan exclusive; the write also fences it in
+ * Postgres, so a holder that lost its lock (a long pause) cannot fork a run's history: the run row
+ * is updated only while its `latestSnapshotId` is still the snapshot the plan was decided from,
+ * else StaleSnapshotError and nothing is written. A version column on the row itself is a fence
+ * one statement can hold: when the row was changed by a transaction this statement waited for,
+ * Postgres checks the condition again on the committed row.
+ *
+ * One statement, with no transaction around it, for a run's change (the write every step of every
+ * run makes), hand-written on the pool under Prisma; several plans run as one statement per set of
+ * changed columns, in one transaction.
  */
 export async function applyMutations(prisma: PrismaClient, plans: readonly MutationPlan[]): Promise<RunState[]> {
   const runIds = plans.map((plan) => plan.runId);
   if (new Set(runIds).size !== runIds.length) throw new TypeError("applyMutations: at most one plan per run");
+  if (plans.length === 0) return [];
+  const groups = groupByColumns(plans);
+  const pool = sqlPool(prisma);
+  if (plans.length === 1) {
+    const written = await writeGroup(pool, groups[0]!);
+    if (written.size < plans.length) throw await refusalOf(pool, plans, written);
+    return plans.map((plan) => written.get(plan.runId)!);
+  }
 
-  return prisma.$transaction(async (tx) => {
-    // Two statements, not one: a statement that waited for a row lock still reads with the snapshot
-    // it started with, so a subquery beside the FOR UPDATE would miss the snapshot the transaction
-    // it waited for just committed. Read after the lock is held, each statement sees every commit.
-    await tx.$queryRaw`SELECT r.id FROM "TaskRun" r WHERE r.id = ANY(${runIds}::text[]) ORDER BY r.id FOR UPDATE`;
-    const rows = await tx.$queryRaw<{ id: string; latestSnapshotId: string | null }[]>`
-      SELECT r.id,
-             (SELECT s.id FROM "ExecutionSnapshot" s
-               WHERE s."runId" = r.id AND s."isValid"
-               ORDER BY s.sequence DESC LIMIT 1) AS "latestSnapshotId"
-        FROM "TaskRun" r
-       WHERE r.id = ANY(${runIds}::text[])`;
-    const latestByRun = new Map(rows.map((row) => [row.id, row.latestSnapshotId]));
-
-    const results: RunState[] = [];
-    for (const plan of plans) {
-      if (!latestByRun.has(plan.runId)) throw new NotFoundError("TaskRun", plan.runId);
-      const latestSnapshotId = latestByRun.get(plan.runId) ?? null;
-      if (latestSnapshotId !== plan.basedOnSnapshotId) {
-        throw new StaleSnapshotError({ runId: plan.runId, expectedSnapshotId: plan.basedOnSnapshotId, latestSnapshotId });
-      }
-      const run = await tx.taskRun.update({ where: { id: plan.runId }, data: plan.runUpdate });
-      const snapshot = await tx.executionSnapshot.create({ data: snapshotCreateData(plan.snapshot) });
-      results.push({ run, snapshot });
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const written = new Map<string, RunState>();
+    for (const group of groups) {
+      for (const [runId, state] of await writeGroup(client, group)) written.set(runId, state);
     }
-    return results;
+    if (written.size < plans.length) throw await refusalOf(client, plans, written);
+    await client.query("COMMIT");
+    return plans.map((plan) => written.get(plan.runId)!);
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+type Queryable = Pick<SqlClient, "query">;
+
+/** Plans that change the same run columns share one statement. */
+function groupByColumns(plans: readonly MutationPlan[]): { columns: string[]; plans: MutationPlan[] }[] {
+  const groups = new Map<string, { columns: string[]; plans: MutationPlan[] }>();
+  for (const plan of plans) {
+    const columns = Object.keys(plan.runUpdate).sort();
+    for (const column of columns) {
+      if (!columnName.test(column)) throw new TypeError(`applyMutations: "${column}" is not a column name`);
+    }
+    const key = columns.join(",");
+    const group = groups.get(key);
+    if (group) group.plans.push(plan);
+    else groups.set(key, { columns, plans: [plan] });
+  }
+  return [...groups.values()];
+}
+
+/**
+ * One statement for plans changing the same columns: the fenced UPDATE of the runs, the INSERT of
+ * the snapshots of the runs it updated, and of the waitpoints those snapshots carry. The values
+ * travel as one JSON array that Postgres turns into typed records, so enums, arrays, timestamps
+ * and jsonb take their own input format. Returns the runs it wrote, by id.
+ */
+async function writeGroup(db: Queryable, group: { columns: string[]; plans: MutationPlan[] }): Promise<Map<string, RunState>> {
+  const now = new Date();
+  const assignments = [...group.columns, "latestSnapshotId", "updatedAt"].map((column) => `"${column}" = p."${column}"`).join(", ");
+  const rows = group.plans.map((plan) => {
+    const snapshotId = newSnapshotId();
+    const { completedWaitpointIds, ...snapshotColumnValues } = plan.snapshot;
+    return {
+      basedOn: plan.basedOnSnapshotId,
+      run: { ...plan.runUpdate, id: plan.runId, latestSnapshotId: snapshotId, updatedAt: now },
+      snapshot: { ...snapshotColumnValues, id: snapshotId, createdAt: now },
+      completions: completedWaitpointIds.map((waitpointId, index) => ({ snapshotId, index, waitpointId })),
+    };
   });
+  const result = await db.query({
+    name: `re_write_runs_${createHash("sha1").update(assignments).digest("hex").slice(0, 16)}`,
+    text: `WITH plan AS (SELECT value AS plan FROM jsonb_array_elements($1::jsonb)),
+           changed AS (
+             UPDATE "TaskRun" t SET ${assignments}
+               FROM plan, jsonb_populate_record(NULL::"TaskRun", plan.plan->'run') p
+              WHERE t.id = p.id AND t."latestSnapshotId" = plan.plan->>'basedOn'
+          RETURNING t.*),
+           inserted AS (
+             INSERT INTO "ExecutionSnapshot" (${snapshotColumnList})
+             SELECT ${snapshotColumns.map((column) => `s."${column}"`).join(", ")}
+               FROM plan, jsonb_populate_record(NULL::"ExecutionSnapshot", plan.plan->'snapshot') s
+              WHERE s."runId" IN (SELECT id FROM changed)
+          RETURNING *),
+           completions AS (
+             INSERT INTO "SnapshotCompletedWaitpoint" ("snapshotId", "index", "waitpointId")
+             SELECT c."snapshotId", c."index", c."waitpointId"
+               FROM plan, jsonb_populate_recordset(NULL::"SnapshotCompletedWaitpoint", plan.plan->'completions') c
+              WHERE c."snapshotId" IN (SELECT id FROM inserted))
+           SELECT changed.*, NULL AS "${rowSeparator}", inserted.*
+             FROM changed JOIN inserted ON inserted."runId" = changed.id`,
+    values: [toJson(rows)],
+    rowMode: "array",
+  });
+  const written = new Map<string, RunState>();
+  for (const row of result.rows as unknown[][]) {
+    const [run, snapshot] = splitRow<TaskRun, ExecutionSnapshot>(result, row);
+    written.set(run.id, { run, snapshot });
+  }
+  return written;
+}
+
+/** Why some plans were not written: a run that does not exist, or one that moved on. */
+async function refusalOf(db: Queryable, plans: readonly MutationPlan[], written: ReadonlyMap<string, RunState>): Promise<Error> {
+  const missed = plans.filter((plan) => !written.has(plan.runId));
+  const { rows } = await db.query<{ id: string; latestSnapshotId: string | null }>({
+    name: "re_latest_snapshot_ids",
+    text: `SELECT id, "latestSnapshotId" FROM "TaskRun" WHERE id = ANY($1::text[])`,
+    values: [missed.map((plan) => plan.runId)],
+  });
+  const latestByRun = new Map(rows.map((row) => [row.id, row.latestSnapshotId]));
+  const plan = missed[0]!;
+  if (!latestByRun.has(plan.runId)) return new NotFoundError("TaskRun", plan.runId);
+  return new StaleSnapshotError({ runId: plan.runId, expectedSnapshotId: plan.basedOnSnapshotId, latestSnapshotId: latestByRun.get(plan.runId) ?? null });
 }

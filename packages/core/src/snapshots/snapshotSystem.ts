@@ -7,6 +7,7 @@ import { assertTransition } from "../state-machine/transitions.ts";
 import { applyMutations, recordRefusal, snapshotCreateData } from "./applyMutations.ts";
 import { insertRecords, newSnapshotId } from "./insertRecords.ts";
 import { planMutation } from "./planMutation.ts";
+import { latestSnapshotRow } from "./runRows.ts";
 import type { CreateRunData, InitialSnapshot, RunState, SnapshotChange } from "./types.ts";
 
 export interface SnapshotSystemOptions {
@@ -23,6 +24,11 @@ export interface MutateOptions {
    * An error here reaches the caller; the committed change stays.
    */
   afterCommit?: (state: RunState, signal: AbortSignal) => Promise<void>;
+  /**
+   * The run's newest valid snapshot as the caller just read it under the run's lock, so that it is
+   * not read twice. The write still checks it is the newest (StaleSnapshotError otherwise).
+   */
+  latest?: ExecutionSnapshot;
 }
 
 export interface HistoryOptions {
@@ -54,10 +60,12 @@ export class SnapshotSystem {
    */
   async createRun(data: CreateRunData, initial: InitialSnapshot): Promise<RunState> {
     assertTransition(data.id ?? "(new run)", null, initial.executionStatus, initial.runStatus);
+    const snapshotId = newSnapshotId();
     const state = await this.prisma.$transaction(async (tx) => {
-      const run = await tx.taskRun.create({ data: { ...data, status: initial.runStatus } });
+      const run = await tx.taskRun.create({ data: { ...data, status: initial.runStatus, latestSnapshotId: snapshotId } });
       const snapshot = await tx.executionSnapshot.create({
         data: snapshotCreateData({
+          id: snapshotId,
           runId: run.id,
           environmentId: run.environmentId,
           executionStatus: initial.executionStatus,
@@ -74,7 +82,7 @@ export class SnapshotSystem {
       });
       return { run, snapshot };
     });
-    logEvent(runLogger(this.logger, { runId: state.run.id, snapshotId: state.snapshot.id }), "info", "run:created", {
+    logEvent(runLogger(this.logger, { runId: state.run.id }), "info", "run:created", {
       snapshotId: state.snapshot.id,
       executionStatus: state.snapshot.executionStatus,
       runStatus: state.snapshot.runStatus,
@@ -104,11 +112,15 @@ export class SnapshotSystem {
       createdAt: now,
     }));
     await this.prisma.$transaction([
-      insertRecords(this.prisma, "TaskRun", rows.map((row) => ({ ...row, status: initial.runStatus, createdAt: now, updatedAt: now }))),
+      insertRecords(
+        this.prisma,
+        "TaskRun",
+        rows.map((row, i) => ({ ...row, status: initial.runStatus, latestSnapshotId: snapshots[i]!.id, createdAt: now, updatedAt: now })),
+      ),
       insertRecords(this.prisma, "ExecutionSnapshot", snapshots),
     ]);
     for (const snapshot of snapshots) {
-      logEvent(runLogger(this.logger, { runId: snapshot.runId, snapshotId: snapshot.id }), "info", "run:created", {
+      logEvent(runLogger(this.logger, { runId: snapshot.runId }), "info", "run:created", {
         snapshotId: snapshot.id,
         executionStatus: initial.executionStatus,
         runStatus: initial.runStatus,
@@ -127,7 +139,7 @@ export class SnapshotSystem {
    */
   async mutate(runId: string, change: SnapshotChange, options: MutateOptions = {}): Promise<RunState> {
     return this.locker.lock(runId, async (signal) => {
-      const latest = await this.latestSnapshot(runId);
+      const latest = options.latest?.runId === runId ? options.latest : await this.latestSnapshot(runId);
       if (latest === null) throw new NotFoundError("TaskRun", runId);
       const log = runLogger(this.logger, { runId, snapshotId: latest.id, ...attemptOf(latest) });
       const planned = planMutation(latest, change);
@@ -154,7 +166,7 @@ export class SnapshotSystem {
       const [state] = await applyMutations(this.prisma, [planned.plan]);
       if (state === undefined) throw new Error(`applyMutations returned nothing for run ${runId}`);
       logEvent(log, "info", "run:mutated", {
-        snapshotId: state.snapshot.id,
+        newSnapshotId: state.snapshot.id,
         from: latest.executionStatus,
         to: state.snapshot.executionStatus,
         runStatus: state.snapshot.runStatus,
@@ -167,7 +179,7 @@ export class SnapshotSystem {
 
   /** The run's state: its newest valid snapshot (by sequence), or null when the run does not exist. */
   async latestSnapshot(runId: string): Promise<ExecutionSnapshot | null> {
-    return this.prisma.executionSnapshot.findFirst({ where: { runId, isValid: true }, orderBy: { sequence: "desc" } });
+    return latestSnapshotRow(this.prisma, runId);
   }
 
   /** The run's snapshots, oldest first. */

@@ -1,7 +1,17 @@
 import type { ExecutionSnapshot, ExecutionStatus, Prisma, TaskRun, TaskRunStatus } from "@runengine/database";
 
-/** Fields of a run that an operation may change together with its status (never the status itself). */
-export type RunUpdate = Omit<Prisma.TaskRunUncheckedUpdateInput, "id" | "status" | "snapshots">;
+/** The run columns holding JSON: they take any JSON value, or Prisma's JSON null. */
+type RunJsonColumn = "payload" | "debounce" | "metadata" | "output" | "error";
+
+/**
+ * Columns of a run that an operation may change together with its status (never the status, the
+ * id or the timestamps the engine keeps), as plain values: they are written by hand-written SQL.
+ */
+export type RunUpdate = Partial<
+  Omit<TaskRun, "id" | "status" | "createdAt" | "updatedAt" | RunJsonColumn> & {
+    [column in RunJsonColumn]: Prisma.InputJsonValue | typeof Prisma.JsonNull | null;
+  }
+>;
 
 /** A new run's columns; its status comes from the first snapshot. */
 export type CreateRunData = Omit<Prisma.TaskRunUncheckedCreateInput, "status" | "snapshots">;
@@ -70,5 +80,5 @@ export interface MutationPlan {
   /** the newest valid snapshot the plan was computed from; the write checks it still is */
   basedOnSnapshotId: string;
   snapshot: SnapshotWrite;
-  runUpdate: Prisma.TaskRunUncheckedUpdateInput;
+  runUpdate: RunUpdate & { status: TaskRunStatus };
 }

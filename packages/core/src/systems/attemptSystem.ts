@@ -2,6 +2,7 @@ import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
 import type { AttemptResult } from "../schemas/workerProtocol.ts";
 import type { EngineResources } from "./resources.ts";
+import { runWithLatestSnapshot } from "../snapshots/runRows.ts";
 import { isOnWorker } from "../state-machine/statuses.ts";
 import { continuesSameAttempt } from "../waitpoints/attemptContinuity.ts";
 
@@ -25,14 +26,12 @@ export class AttemptSystem {
    * The first start locks the run to the worker's deployment: later attempts and resumes run only
    * on that version. A hand-off that never started locks nothing.
    */
-  async start(runId: string, report: WorkerReport, deploymentId: string): Promise<{ snapshotId: string; attemptNumber: number }> {
+  async start(environmentId: string, runId: string, report: WorkerReport, deploymentId: string): Promise<{ snapshotId: string; attemptNumber: number }> {
     const { prisma, snapshots, runQueue, locker } = this.resources;
     return locker.lock(runId, async () => {
-      const run = await prisma.taskRun.findUnique({
-        where: { id: runId },
-        select: { attemptNumber: true, startedAt: true, createdAt: true, lockedToDeploymentId: true, expiresAt: true },
-      });
-      if (!run) throw new NotFoundError("TaskRun", runId);
+      const found = await runWithLatestSnapshot(prisma, runId);
+      if (found?.run.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
+      const { run, latest } = found;
       const attemptNumber = run.attemptNumber + 1;
       const state = await snapshots.mutate(
         runId,
@@ -46,6 +45,7 @@ export class AttemptSystem {
           runUpdate: { attemptNumber, startedAt: run.startedAt ?? new Date(), lockedToDeploymentId: run.lockedToDeploymentId ?? deploymentId },
         },
         {
+          latest,
           afterCommit: async (next) => {
             await trackHeartbeat(this.resources, next);
             await runQueue.extend(runId);
@@ -95,9 +95,10 @@ export class AttemptSystem {
    * duplicate report is absorbed). Refused with StaleSnapshotError unless the reported snapshot is
    * the newest, or the run was cancelled while this worker ran it (the report ends the cancel).
    */
-  async report(runId: string, report: WorkerReport & { result: AttemptResult }): Promise<void> {
-    const latest = await this.resources.snapshots.latestSnapshot(runId);
-    if (!latest) throw new NotFoundError("TaskRun", runId);
+  async report(environmentId: string, runId: string, report: WorkerReport & { result: AttemptResult }): Promise<void> {
+    const found = await runWithLatestSnapshot(this.resources.prisma, runId);
+    if (found?.run.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
+    const { latest } = found;
     const current = latest.id === report.snapshotId;
     const endsCancel = latest.executionStatus === "PENDING_CANCEL" && latest.workerId === report.workerId;
     if (!current && !endsCancel) {

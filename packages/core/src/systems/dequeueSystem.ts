@@ -2,6 +2,7 @@ import type { DequeuedMessage } from "@runengine/run-queue";
 import type { DispatchRequest } from "../dispatch/dispatchRelay.ts";
 import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import type { DequeuedRun } from "../schemas/workerProtocol.ts";
+import { runWithLatestSnapshot } from "../snapshots/runRows.ts";
 import { isFinalExecutionStatus } from "../state-machine/statuses.ts";
 import type { EngineResources } from "./resources.ts";
 import { resumeFromCheckpoint } from "../waitpoints/checkpointSystem.ts";
@@ -38,7 +39,8 @@ export class DequeueSystem {
     const { prisma, snapshots, runQueue, locker, logger } = this.resources;
     const runId = message.runId;
     return locker.lock(runId, async () => {
-      const latest = await snapshots.latestSnapshot(runId);
+      const found = await runWithLatestSnapshot(prisma, runId);
+      const latest = found?.latest;
       if (!latest || isFinalExecutionStatus(latest.executionStatus)) {
         // Finished (or never existed) while its queue entry lingered: the entry goes, its slot with it.
         await runQueue.ack(runId);
@@ -51,7 +53,7 @@ export class DequeueSystem {
         return undefined;
       }
 
-      const run = await prisma.taskRun.findUniqueOrThrow({ where: { id: runId } });
+      const run = found.run;
       const task = worker.tasks.get(run.taskIdentifier);
       const lockedElsewhere = run.lockedToDeploymentId !== null && run.lockedToDeploymentId !== worker.deploymentId;
       if (!task || lockedElsewhere) {
@@ -85,7 +87,7 @@ export class DequeueSystem {
           description: resume ? `Dequeued for worker ${worker.workerId} to restore checkpoint ${resume.checkpointId}` : `Dequeued for worker ${worker.workerId}`,
           workerId: worker.workerId,
         },
-        { afterCommit: (next) => trackHeartbeat(this.resources, next) },
+        { latest, afterCommit: (next) => trackHeartbeat(this.resources, next) },
       );
       return {
         runId,

@@ -6,10 +6,12 @@ import { nextRetryDelayMs } from "../retrying/backoff.ts";
 import { retryPolicySchema, type RetryPolicy } from "../schemas/workerProtocol.ts";
 import { runStatusFromError, type TaskRunErrorCode } from "../state-machine/runStatusFromError.ts";
 import { isExecuting } from "../state-machine/statuses.ts";
-import type { RunState } from "../snapshots/types.ts";
+import type { RunState, RunUpdate } from "../snapshots/types.ts";
 import type { EngineResources } from "./resources.ts";
 import { completeRunWaitpoint } from "../waitpoints/waitpointSystem.ts";
 import { requeueRun } from "./runQueueEntry.ts";
+import { runRow } from "../snapshots/runRows.ts";
+import { NotFoundError } from "../errors/runEngineError.ts";
 
 /** How a worker's reason for a failed attempt reads as an error code (hand-backs are no failure). */
 const errorCodeOfReport = {
@@ -139,12 +141,13 @@ export class FinalizeSystem {
     await this.resources.snapshots.mutate(
       latest.runId,
       { expectedSnapshotId: latest.id, executionStatus: "QUEUED", runStatus: "PENDING", description, workerId: null },
-      { afterCommit: (state) => this.requeue(state, Date.now()) },
+      { latest, afterCommit: (state) => this.requeue(state, Date.now()) },
     );
   }
 
   private async failAttempt(latest: ExecutionSnapshot, error: RunError, retryable: boolean): Promise<void> {
-    const run = await this.resources.prisma.taskRun.findUniqueOrThrow({ where: { id: latest.runId } });
+    const run = await runRow(this.resources.prisma, latest.runId);
+    if (!run) throw new NotFoundError("TaskRun", latest.runId);
     const failedAttempt = latest.attemptNumber ?? run.attemptNumber;
     const delay = retryable ? nextRetryDelayMs(await this.retryPolicy(run), failedAttempt) : undefined;
     if (delay !== undefined) {
@@ -168,7 +171,7 @@ export class FinalizeSystem {
         workerId: null,
         runUpdate: { error: error as unknown as Prisma.InputJsonValue },
       },
-      { afterCommit: (state) => this.requeue(state, Date.now() + delayMs) },
+      { latest, afterCommit: (state) => this.requeue(state, Date.now() + delayMs) },
     );
   }
 
@@ -182,7 +185,7 @@ export class FinalizeSystem {
     latest: ExecutionSnapshot,
     status: TaskRunStatus,
     description: string,
-    runUpdate: Prisma.TaskRunUncheckedUpdateInput = {},
+    runUpdate: RunUpdate = {},
   ): Promise<void> {
     await this.resources.snapshots.mutate(
       latest.runId,
@@ -194,6 +197,7 @@ export class FinalizeSystem {
         runUpdate: { ...runUpdate, completedAt: new Date() },
       },
       {
+        latest,
         afterCommit: async (state) => {
           await trackHeartbeat(this.resources, state);
           await this.resources.runQueue.ack(state.run.id);

@@ -1,6 +1,7 @@
 import type { Batch, ExecutionSnapshot, Prisma, TaskRun, TaskRunStatus } from "@runengine/database";
 import { NotFoundError, ValidationError } from "../errors/runEngineError.ts";
 import { isFinalRunStatus } from "../state-machine/statuses.ts";
+import { runRow } from "../snapshots/runRows.ts";
 import type { EngineResources } from "./resources.ts";
 
 export interface ListRunsQuery {
@@ -27,8 +28,8 @@ export class ReadSystem {
   constructor(private readonly resources: EngineResources) {}
 
   async run(environmentId: string, runId: string): Promise<TaskRun> {
-    const run = await this.resources.prisma.taskRun.findFirst({ where: { id: runId, environmentId } });
-    if (!run) throw new NotFoundError("TaskRun", runId);
+    const run = await runRow(this.resources.prisma, runId);
+    if (run?.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
     return run;
   }
 

@@ -1,4 +1,4 @@
-import { Prisma, type TaskRun, type Waitpoint } from "@runengine/database";
+import { Prisma, sqlPool, type TaskRun, type Waitpoint } from "@runengine/database";
 import { NotFoundError } from "../errors/runEngineError.ts";
 import { finalRunStatuses } from "../state-machine/transitions.ts";
 import type { EngineResources } from "../systems/resources.ts";
@@ -164,9 +164,12 @@ export class WaitpointSystem {
  */
 export async function completeRunWaitpoint(resources: EngineResources, run: TaskRun): Promise<void> {
   if (run.batchId) await completeBatchWaitpointIfDone(resources, run.batchId);
-  const waitpoint = await resources.prisma.waitpoint.findUnique({ where: { completedByRunId: run.id }, select: { id: true, status: true } });
-  if (!waitpoint || waitpoint.status === "COMPLETED") return;
-  await completeWaitpoint(resources, waitpoint.id, runOutcome(run));
+  const { rows } = await sqlPool(resources.prisma).query<{ id: string }>({
+    name: "re_pending_run_waitpoint",
+    text: `SELECT id FROM "Waitpoint" WHERE "completedByRunId" = $1 AND status = 'PENDING'`,
+    values: [run.id],
+  });
+  if (rows[0]) await completeWaitpoint(resources, rows[0].id, runOutcome(run));
 }
 
 /**
