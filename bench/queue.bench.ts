@@ -26,7 +26,9 @@ const cfg = {
   noisyRuns: Number(env.BENCH_NOISY_RUNS ?? 1_000_000),
   noisySamples: 20,
   queueCounts: (env.BENCH_QUEUE_COUNTS ?? "10,1000,100000").split(",").map(Number),
-  /** Comma-separated subset of rq,bullmq,noisy, for working on one scenario. */
+  /** Idle/blocked queues created before the cost-by-operation phases (0: none), to see what grows with them. */
+  costIdleQueues: Number(env.BENCH_COST_IDLE_QUEUES ?? 0),
+  /** Comma-separated subset of rq,bullmq,noisy (cost: only the run queue's cost by operation), for working on one part. */
   only: new Set((env.BENCH_ONLY ?? "rq,bullmq,noisy").split(",")),
   bullmqConcurrency1: Number(env.BENCH_BULLMQ_CONCURRENCY ?? 100),
   bullmqConcurrency1000: Number(env.BENCH_BULLMQ1000_CONCURRENCY ?? 10),
@@ -241,6 +243,12 @@ async function runQueueCostByOperation(): Promise<Array<{ op: string; cost: Redi
   const runs = 20_000;
   const active = Array.from({ length: cfg.activeQueues }, (_, i) => ({ envId: `env${i}`, queue: `active${i}` }));
   await inWaves(active, 100, (a) => rq.setConcurrencyLimit({ envId: a.envId, limit: UNBOUNDED }));
+  if (cfg.costIdleQueues > 0) {
+    const envIds = Array.from({ length: cfg.envs }, (_, i) => `env${i}`);
+    await inWaves(envIds, 100, (envId) => rq.setConcurrencyLimit({ envId, limit: UNBOUNDED }));
+    const setup = await createIdleQueues(rq, cfg.costIdleQueues);
+    log(`  setup: ${fmtInt(cfg.costIdleQueues)} idle/blocked queues over ${cfg.envs} envs in ${setup.seconds.toFixed(1)} s`);
+  }
   const out: Array<{ op: string; cost: RedisCost; callsPerRun: number }> = [];
   const phase = async (op: string, calls: number, work: () => Promise<void>) => {
     await meter.begin();
@@ -455,14 +463,18 @@ async function main(): Promise<void> {
     if (r.unexpected > 0) log(`  WARNING: ${r.unexpected} setup runs from blocked queues were dequeued`);
     ours.q1000AckMany = r.runsPerSec;
   }
-  if (cfg.only.has("rq")) {
+  if (cfg.only.has("rq") || cfg.only.has("cost")) {
     const costs = await runQueueCostByOperation();
-    log("run-queue, Redis cost per run by operation (each phase alone, 20,000 runs over 10 queues):");
+    log(
+      `run-queue, Redis cost per run by operation (each phase alone, 20,000 runs over 10 queues` +
+        `${cfg.costIdleQueues > 0 ? `, ${fmtInt(cfg.costIdleQueues)} idle/blocked queues beside them` : ""}):`,
+    );
     for (const { op, cost, callsPerRun } of costs) {
       log(
         `  ${op}: ${fmtMs(cost.cpuUsPerRun)} us Redis CPU/run, ${cost.commandsPerRun.toFixed(1)} commands/run, ` +
           `${callsPerRun.toFixed(3)} API calls/run, ${fmtMs(cost.evalshaUsPerCall)} us/script call`,
       );
+      if (env.BENCH_VERBOSE) log(`    per run: ${cost.top.slice(0, 12).map((c) => `${c.command} ${c.callsPerRun.toFixed(2)}x ${fmtMs(c.usPerRun)}us`).join(", ")}`);
     }
   }
 

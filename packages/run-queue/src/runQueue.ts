@@ -225,7 +225,10 @@ export class RunQueue {
           return taken;
         }),
       );
-      await this.#shards.apply(taken.map(({ state, messages }) => ({ state, served: messages.length })));
+      // An unchanged state (ver 0) only carries the served count.
+      await this.#shards.apply(
+        taken.filter(({ state, messages }) => state.changed || messages.length > 0).map(({ state, messages }) => ({ state, served: messages.length })),
+      );
       let got = 0;
       for (const { messages } of taken) {
         for (const message of messages) {
@@ -447,7 +450,7 @@ export class RunQueue {
           const results = await Promise.all(
             envIds.map((envId) => reclaimScript(this.#ctx, envId, now, RECLAIM_RUNS, this.#maxNackAttempts)),
           );
-          await this.#shards.apply(results.map(({ state }) => ({ state, served: 0 })));
+          await this.#shards.apply(results.filter(({ state }) => state.changed).map(({ state }) => ({ state, served: 0 })));
           for (const { result } of results) {
             total.requeued += result.requeued;
             total.deadLettered += result.deadLettered;
@@ -508,7 +511,7 @@ export class RunQueue {
     const queue = options.queue === undefined ? undefined : validate(queueNameSchema, options.queue, "queue");
     const limit = validate(limitSchema, options.limit, "limit");
     const { state } = await setConcurrencyLimitScript(this.#ctx, envId, this.#clock(), queue, limit);
-    await this.#shards.apply([{ state, served: 0 }]);
+    await this.#report(state);
   }
 
   /**
@@ -528,7 +531,7 @@ export class RunQueue {
             perKey: options.perKey ?? false,
           };
     const { state } = await setRateLimitScript(this.#ctx, envId, this.#clock(), queue, rate);
-    await this.#shards.apply([{ state, served: 0 }]);
+    await this.#report(state);
   }
 
   async pause(options: { envId: string; queue: string }): Promise<void> {
@@ -605,7 +608,7 @@ export class RunQueue {
     const envId = validate(envIdSchema, options.envId, "envId");
     const queue = validate(queueNameSchema, options.queue, "queue");
     const { state } = await setPausedScript(this.#ctx, envId, this.#clock(), queue, paused);
-    await this.#shards.apply([{ state, served: 0 }]);
+    await this.#report(state);
   }
 
   #hint(options: RunRef): string | undefined {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { Cluster, Redis } from "ioredis";
 import { ScriptLoadError } from "./errors.ts";
+import { ScriptBatcher } from "./scriptBatcher.ts";
 
 /** A script assembled from its .lua file and includes, ready to register. */
 export interface LoadedScript {
@@ -92,6 +93,8 @@ type ScriptFunction = (...args: (string | number)[]) => Promise<unknown>;
  */
 export class ScriptRegistry {
   readonly #scripts: Map<string, LoadedScript>;
+  /** Calls on a single Redis go through a per-client batcher (see ScriptBatcher). */
+  readonly #batchers = new WeakMap<Redis, ScriptBatcher>();
 
   constructor(dir: URL, packageVersion: string) {
     const raw = loadScripts(dir, packageVersion);
@@ -120,7 +123,7 @@ export class ScriptRegistry {
     }
   }
 
-  /** Runs a script; `keys.length` must equal the script's key count. */
+  /** Runs a script (on a single Redis, in one pipeline with the other calls of the same tick); `keys.length` must equal the script's key count. */
   run(client: Client, op: string, keys: readonly string[], argv: readonly (string | number)[]): Promise<unknown> {
     const script = this.get(op);
     if (keys.length !== script.numberOfKeys) {
@@ -128,7 +131,13 @@ export class ScriptRegistry {
     }
     const fn = (client as unknown as Record<string, ScriptFunction>)[script.commandName];
     if (!fn) throw new ScriptLoadError(`${op} is not registered on this client`, [op]);
-    return fn.call(client, ...keys, ...argv);
+    if ((client as { isCluster?: boolean }).isCluster === true) return fn.call(client, ...keys, ...argv);
+    let batcher = this.#batchers.get(client as Redis);
+    if (!batcher) {
+      batcher = new ScriptBatcher(client as Redis);
+      this.#batchers.set(client as Redis, batcher);
+    }
+    return batcher.run(script.commandName, [...keys, ...argv]);
   }
 }
 

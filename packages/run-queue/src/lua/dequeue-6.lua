@@ -16,8 +16,10 @@
   the lane's limit and the rates (simulated with the same GCRA) cap the stretch so that it ends
   where that order would stop. A stretch pops its runs with one ZPOPMIN, takes their slots with
   one ZADD / SADD per set, moves the virtual times once, and evaluates the lane once at its end,
-  as the one-at-a-time order does after its last run; per run remain one HSET (state, consumer,
-  deadline) and one HMGET (the message). The result is the same runs in the same order.
+  as the one-at-a-time order does after its last run (from what the stretch already read, plus one
+  ZCARD); per run remain one HSET (state, consumer, deadline) and one HMGET (the message). The
+  result is the same runs in the same order. The env state is versioned only when it changed (as
+  for every other operation): the served count reaches the shard index without it.
 
   KEYS[1..6] env meta, queues, timers, qvt, inflight, dead
   ARGV[1] env key base   ARGV[2] now (ms)   ARGV[3] count   ARGV[4] visibility deadline (ms)
@@ -101,6 +103,8 @@ while served < count and guard > 0 do
   if not q then
     break
   end
+  -- Until a refreshQueue, envState need not ask whether the env has a runnable queue.
+  E.queuesNonEmpty = true
   local m = queueMeta(E.base, q)
   local lanes = queueKey(E.base, q, "lanes")
   local lh = redis.call("ZRANGE", lanes, 0, 1, "WITHSCORES")
@@ -108,8 +112,9 @@ while served < count and guard > 0 do
   -- Candidates are runnable by invariant, except after a limit was lowered or a per-key rate
   -- changed: those are re-checked here, and a stale candidate is moved out, not served.
   local stale = not l
+  local laneInflight
   if not stale and m.limit then
-    local laneInflight = redis.call("SCARD", laneKey(E.base, q, l, "inflight"))
+    laneInflight = redis.call("SCARD", laneKey(E.base, q, l, "inflight"))
     stale = laneInflight >= m.limit
     room = math.min(room, m.limit - laneInflight)
   end
@@ -161,9 +166,7 @@ while served < count and guard > 0 do
     redis.call("ZADD", E.inflight, unpack(slots))
     redis.call("SADD", queueKey(E.base, q, "inflight"), unpack(ids))
     redis.call("SADD", laneKey(E.base, q, l, "inflight"), unpack(ids))
-    local meta = queueKey(E.base, q, "meta")
-    bump(E.meta, "queued", -k)
-    bump(meta, "queued", -k)
+    bumpQueued(E, q, -k)
     envInflight = envInflight + k
     served = served + k
 
@@ -176,22 +179,28 @@ while served < count and guard > 0 do
     redis.call("ZINCRBY", E.queues, k, q)
     redis.call("ZINCRBY", lanes, k, l)
     if lastL > m.vclock then
-      m.vclock = lastL
-      redis.call("HSET", meta, "vclock", lastL)
+      setQueueField(m, "vclock", lastL)
     end
     local queueRated = false
     if m.rl then
       if m.rk then
-        redis.call("HSET", ltatKey, l, gcraAfter(ltat, k, E.now, m.rl, m.rp))
+        ltat = gcraAfter(ltat, k, E.now, m.rl, m.rp)
+        redis.call("HSET", ltatKey, l, ltat)
       else
         queueRated = true
-        m.tat = gcraAfter(m.tat, k, E.now, m.rl, m.rp)
-        redis.call("HSET", meta, "tat", m.tat)
+        setQueueField(m, "tat", gcraAfter(m.tat, k, E.now, m.rl, m.rp))
       end
     end
     -- The lane was a candidate, so it was in no timer nor blocked set: only a change of its
     -- status needs the full refresh (and then its queue may have lost its last runnable lane).
-    if laneStatus(E.base, q, l, m, E.now) ~= "ready" then
+    -- Whether it is still ready is known from what the stretch read, except whether runs remain:
+    -- none if fewer were popped than asked, else one ZCARD. "Not ready" needs no proof: the full
+    -- refresh re-evaluates the lane (and moves up due runs, which may make it ready again).
+    local stillReady = k == room
+      and not (m.limit and laneInflight + k >= m.limit)
+      and not (m.rl and m.rk and gcraNextAllowed(ltat, m.rl, m.rp) > E.now)
+      and redis.call("ZCARD", laneKey(E.base, q, l, "ready")) > 0
+    if not stillReady then
       refreshLane(E, q, l, m)
       refreshQueue(E, q, m)
     elseif queueRated then
@@ -202,4 +211,4 @@ end
 
 E.inflightCount = envInflight
 table.insert(out, 1, served)
-return withState(E, out, true)
+return withState(E, out)

@@ -13,7 +13,8 @@
             (queue and lane encoded as by src/keys.ts; lane "" = no concurrency key)
 
   Cost: per run one HGET and one HSET; the lane sets get one ZADD per lane and the counters one
-  HINCRBY per queue per call (includes/placeRun.lua, includes/bump.lua).
+  HSET per queue per call (includes/placeRun.lua, includes/bump.lua); when every run joined a lane
+  that was runnable already, the env state is the last one returned and costs no read.
 
   Returns the env state (includes/envState.lua) followed by one code per run:
   OK (created), REQUEUED (a released run queued again), NOOP (already present).
@@ -71,4 +72,13 @@ for _, ql in ipairs(order) do
   refreshAfterAdd(E, ql[1], ql[2])
 end
 
+-- Runs added behind runnable lanes change nothing the env state depends on (no refresh ran,
+-- which is what touches queues and timers), so the last state stands while it is fresh.
+if not E.timersTouched then
+  local state = unchangedState(E)
+  if state then
+    flushWrites()
+    return appendAll(state, results)
+  end
+end
 return withState(E, results)

@@ -26,10 +26,13 @@ local applied = 0
 for i = 2, #ARGV, 7 do
   local env, ver, served = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   local runnable, nextAt, inflightMin, idle = ARGV[i + 3] == "1", tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5]), ARGV[i + 6] == "1"
+  -- ZADD XX INCR: the new score of an env in `envs`, nil (false) for one that is not.
+  local present = false
   if served > 0 then
-    local score = redis.call("ZSCORE", KEYS[1], env)
-    if score then
-      local finish = tonumber(redis.call("ZINCRBY", KEYS[1], served, env))
+    local finish = redis.call("ZADD", KEYS[1], "XX", "INCR", served, env)
+    if finish then
+      present = true
+      finish = tonumber(finish)
       if finish > newClock then
         newClock = finish
       end
@@ -37,10 +40,14 @@ for i = 2, #ARGV, 7 do
       redis.call("HINCRBYFLOAT", KEYS[5], env, served)
     end
   end
-  if ver > (tonumber(redis.call("HGET", KEYS[4], env)) or 0) then
+  -- ver 0: the state did not change and was not versioned (includes/envState.lua); only the
+  -- served count above applies.
+  if ver > 0 and ver > (tonumber(redis.call("HGET", KEYS[4], env)) or 0) then
     applied = applied + 1
     if runnable then
-      joinFair(KEYS[1], KEYS[5], env, newClock)
+      if not present then
+        joinFair(KEYS[1], KEYS[5], env, newClock)
+      end
       redis.call("ZREM", KEYS[2], env)
     else
       leaveFair(KEYS[1], KEYS[5], env)

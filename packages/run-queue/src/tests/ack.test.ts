@@ -58,4 +58,19 @@ describe("ack (ack-7.lua)", () => {
     expect(await redis.zscore(shard.envs, "ed")).not.toBeNull();
     expect((await q.dequeue({ consumerId: "c", maxCount: 5, envIds: ["ed"] })).map((m) => m.runId)).toEqual(["d2"]);
   });
+
+  it("keeps a drained lane's saved state while it has runs in flight, and drops it with the last", async () => {
+    const q = setup.queue();
+    const { redis } = setup;
+    await q.enqueueMany(["e1", "e2"].map((runId) => ({ runId, orgId: "org", envId: "ee", queue: "jobs", concurrencyKey: "k" })));
+    expect(await q.dequeue({ consumerId: "c", maxCount: 5, envIds: ["ee"] })).toHaveLength(2);
+    const lvt = q.keys.queue("ee", "jobs", "lvt");
+    expect(await redis.hget(lvt, "k")).toBe("2");
+    expect(await q.ack("e1")).toBe(true);
+    expect(await redis.hget(lvt, "k")).toBe("2");
+    expect(await q.stats({ envId: "ee", queue: "jobs" })).toEqual({ queued: 0, inFlight: 1, limit: null });
+    expect(await q.ack("e2")).toBe(true);
+    const left = Object.keys(await leftoverState(redis, setup.prefix)).filter((key) => key.includes("{env:ee}"));
+    expect(left).toEqual([]);
+  });
 });

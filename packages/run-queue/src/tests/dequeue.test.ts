@@ -69,4 +69,36 @@ describe("dequeue (dequeue-6.lua, shardPeek-6.lua, shardUpdate-6.lua)", () => {
     expect(got.map((m) => m.envId).sort()).toEqual(["ef2", "ef3"]);
     expect((await q.stats({ envId: "ef1" })).queued).toBe(1);
   });
+
+  it("versions the env state only when it changed; the served count reaches the index either way", async () => {
+    const clock = new TestClock(20_000_000);
+    const q = setup.queue({ clock: clock.read, shards: 1 });
+    const { redis } = setup;
+    const shard = q.keys.shardKeys(0);
+    await q.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ runId: `g${i}`, orgId: "org", envId: "eg", queue: "jobs" })));
+    await q.dequeue({ consumerId: "c", maxCount: 2, envIds: ["eg"] });
+    const score = Number(await redis.zscore(shard.envs, "eg"));
+    const ver = await redis.hget(shard.ver, "eg");
+    const meta = await redis.hmget(q.keys.envKeys("eg").meta, "ver", "sig");
+    // Same state (runnable, no timers, runs in flight) within the second: no new version anywhere.
+    await q.dequeue({ consumerId: "c", maxCount: 3, envIds: ["eg"] });
+    expect(await redis.hmget(q.keys.envKeys("eg").meta, "ver", "sig")).toEqual(meta);
+    expect(await redis.hget(shard.ver, "eg")).toBe(ver);
+    expect(Number(await redis.zscore(shard.envs, "eg"))).toBe(score + 3);
+    // Draining it changes the state: versioned and applied, the env leaves the index.
+    expect(await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["eg"] })).toHaveLength(5);
+    expect(Number(await redis.hget(shard.ver, "eg"))).toBeGreaterThan(Number(ver));
+    expect(await redis.zscore(shard.envs, "eg")).toBeNull();
+  });
+
+  it("keeps a lane whose due runs outnumber one promotion batch, and hands them out in order", async () => {
+    const clock = new TestClock(30_000_000);
+    const q = setup.queue({ clock: clock.read });
+    const runs = Array.from({ length: 150 }, (_, i) => ({ runId: `h${i}`, orgId: "org", envId: "eh", queue: "jobs", availableAt: clock.now + 1_000 + i }));
+    await q.enqueueMany(runs);
+    clock.advance(2_000);
+    const got = await q.dequeue({ consumerId: "c", maxCount: 200, envIds: ["eh"] });
+    expect(got.map((m) => m.runId)).toEqual(runs.map((r) => r.runId));
+    expect(await q.stats({ envId: "eh", queue: "jobs" })).toEqual({ queued: 0, inFlight: 150, limit: null });
+  });
 });

@@ -79,4 +79,21 @@ describe("enqueue (enqueue-6.lua)", () => {
       await expect(q.enqueue(bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     }
   });
+
+  it("adds runs behind a runnable lane without a new env state, and versions one that changes it", async () => {
+    const clock = new TestClock(40_000_000);
+    const q = setup.queue({ clock: clock.read });
+    const { redis } = setup;
+    const meta = q.keys.envKeys("ev").meta;
+    await q.enqueue({ runId: "v1", orgId: "org", envId: "ev", queue: "jobs" });
+    const [ver, sig] = await redis.hmget(meta, "ver", "sig");
+    await q.enqueueMany(["v2", "v3"].map((runId) => ({ runId, orgId: "org", envId: "ev", queue: "jobs" })));
+    expect(await redis.hmget(meta, "ver", "sig")).toEqual([ver, sig]);
+    expect(await q.stats({ envId: "ev", queue: "jobs" })).toEqual({ queued: 3, inFlight: 0, limit: null });
+    expect(await q.stats({ envId: "ev" })).toEqual({ queued: 3, inFlight: 0, limit: null });
+    // A future run sets a timer: the state's nextAt changes, so it gets a version.
+    await q.enqueue({ runId: "v4", orgId: "org", envId: "ev", queue: "later", availableAt: clock.now + 60_000 });
+    expect(Number(await redis.hget(meta, "ver"))).toBeGreaterThan(Number(ver));
+    expect(await redis.hget(meta, "sig")).toMatch(/^1:40060000:0\|/);
+  });
 });

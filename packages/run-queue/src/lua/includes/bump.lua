@@ -1,37 +1,50 @@
---[[ Counters (`queued` of the env and of each queue) change once per script, not once per run: bump
-  adds delta to a pending table, flushBumps(key) applies a key's pending deltas (one HINCRBY per
-  field) and deletes a field that reaches 0, so an idle env or queue leaves no counter behind (the
-  no-leak tests check that every key is gone). Whoever reads a counter flushes it first
-  (refreshQueue, envState); envState flushes everything, and every writing script ends with it. ]]
-local BUMPS = {}
-local BUMP_KEYS = {}
+--[[ The fields scripts change in the env's and the queues' meta hashes (the `queued` counters,
+  `vclock`, `tat`, `sig`, `ver`) are read once per script (envContext, queueMeta), kept in Lua, and
+  written once at its end: one HSET (and one HDEL for the fields that go away) per hash, instead of
+  one command per change. A counter that reaches 0 and a clock reset to 0 are deleted, so an idle env
+  or queue leaves no field behind (the no-leak tests check that every key is gone). Readers in the
+  same script use the Lua values (E.queued, m.queued); every writing script ends with envState,
+  which flushes. ]]
+local PENDING = {}
+local PENDING_KEYS = {}
 
-local function bump(key, field, delta)
-  local pending = BUMPS[key]
+-- value false: delete the field.
+local function setLater(key, field, value)
+  local pending = PENDING[key]
   if not pending then
     pending = {}
-    BUMPS[key] = pending
-    BUMP_KEYS[#BUMP_KEYS + 1] = key
+    PENDING[key] = pending
+    PENDING_KEYS[#PENDING_KEYS + 1] = key
   end
-  pending[field] = (pending[field] or 0) + delta
+  pending[field] = value
 end
 
-local function flushBumps(key)
-  local pending = BUMPS[key]
-  if not pending then
-    return
-  end
-  BUMPS[key] = nil
-  for field, delta in pairs(pending) do
-    if delta ~= 0 and redis.call("HINCRBY", key, field, delta) == 0 then
-      redis.call("HDEL", key, field)
+local function flushWrites()
+  for _, key in ipairs(PENDING_KEYS) do
+    local set, del = {}, {}
+    for field, value in pairs(PENDING[key]) do
+      if value == false then
+        del[#del + 1] = field
+      else
+        set[#set + 1] = field
+        set[#set + 1] = value
+      end
+    end
+    if #set > 0 then
+      redis.call("HSET", key, unpack(set))
+    end
+    if #del > 0 then
+      redis.call("HDEL", key, unpack(del))
     end
   end
+  PENDING, PENDING_KEYS = {}, {}
 end
 
-local function flushAllBumps()
-  for _, key in ipairs(BUMP_KEYS) do
-    flushBumps(key)
+-- A counter or clock whose absence means 0.
+local function setOrDrop(key, field, value)
+  if value == 0 then
+    setLater(key, field, false)
+  else
+    setLater(key, field, value)
   end
-  BUMP_KEYS = {}
 end

@@ -7,32 +7,33 @@
   the state to the shard: it differs from the last one returned, or that one is over a second old.
   The second bounds the damage of a lost update (its caller died between the env script and the
   shard update): the next operation on an active env repairs the index.
-  A state that is not sent needs no version: unless `force` (the caller applies every state it gets:
-  dequeue, reclaim, config), an unchanged state comes back with ver 0 and inflightMin 0, which saves
-  the HINCRBY and the ZRANGE. Pending counter deltas (bump) are written first. ]]
-local function envState(E, force)
-  flushAllBumps()
+  A state that is not sent needs no version: an unchanged state comes back with ver 0 and inflightMin
+  0, which saves the version and the ZRANGE (of a dequeue's, the shard applies only the served
+  count). What the script changed in the meta hashes is written here, one HSET per hash
+  (includes/bump.lua). nextAt needs no read when promoteTimers saw the head of the timers and
+  nothing touched them since; whether a queue is runnable, when the dequeue just served one and no
+  refreshQueue ran since. ]]
+local function envState(E)
   local inflight = E.inflightCount or redis.call("ZCARD", E.inflight)
   local runnable = 0
-  if (not E.limit or inflight < E.limit) and redis.call("EXISTS", E.queues) == 1 then
+  if (not E.limit or inflight < E.limit) and (E.queuesNonEmpty or redis.call("EXISTS", E.queues) == 1) then
     runnable = 1
   end
-  local nextAt = 0
-  local t = redis.call("ZRANGE", E.timers, 0, 0, "WITHSCORES")
-  if t[2] then
-    nextAt = math.ceil(tonumber(t[2]))
+  local nextAt = E.nextAt
+  if E.timersTouched or not nextAt then
+    nextAt = 0
+    local t = redis.call("ZRANGE", E.timers, 0, 0, "WITHSCORES")
+    if t[2] then
+      nextAt = math.ceil(tonumber(t[2]))
+    end
   end
   local idle = 0
-  if inflight == 0 and not redis.call("HGET", E.meta, "queued") then
+  if inflight == 0 and E.queued == 0 then
     idle = 1
     E.clock = 0
   end
   if E.clock ~= E.savedClock then
-    if E.clock == 0 then
-      redis.call("HDEL", E.meta, "vclock")
-    else
-      redis.call("HSET", E.meta, "vclock", E.clock)
-    end
+    setOrDrop(E.meta, "vclock", E.clock)
   end
   -- A later deadline than the one reported does not need an update: the shard's lower bound only
   -- costs one reclaim visit that finds nothing and reports the real value.
@@ -45,38 +46,47 @@ local function envState(E, force)
   local lastSig, sentAt = string.match(E.sig or "", "^(.*)|(%d+)$")
   if lastSig ~= sig or E.now - tonumber(sentAt) >= 1000 then
     changed = 1
-    redis.call("HSET", E.meta, "sig", sig .. "|" .. E.now)
+    setLater(E.meta, "sig", sig .. "|" .. E.now)
   end
-  if changed == 0 and not force then
-    return { 0, runnable, nextAt, 0, idle, 0 }
+  local ver, inflightMin = 0, 0
+  if changed == 1 then
+    E.ver = E.ver + 1
+    ver = E.ver
+    setLater(E.meta, "ver", ver)
+    if inflight > 0 then
+      inflightMin = tonumber(redis.call("ZRANGE", E.inflight, 0, 0, "WITHSCORES")[2])
+    end
   end
-  local ver = redis.call("HINCRBY", E.meta, "ver", 1)
-  local inflightMin = 0
-  if inflight > 0 then
-    inflightMin = tonumber(redis.call("ZRANGE", E.inflight, 0, 0, "WITHSCORES")[2])
-  end
+  flushWrites()
   return { ver, runnable, nextAt, inflightMin, idle, changed }
 end
 
+--[[ The last state returned, from `sig`, when it is under a second old: the state of a script that
+  knows it changed nothing the state depends on (no refresh ran, so queues, timers and the virtual
+  clock are as they were), with ver 0 (not sent). nil when the full envState is due. ]]
+local function unchangedState(E)
+  local lastSig, sentAt = string.match(E.sig or "", "^(.*)|(%d+)$")
+  if not lastSig or E.now - tonumber(sentAt) >= 1000 then
+    return nil
+  end
+  local runnable, nextAt, hasInflight = string.match(lastSig, "^([01]):([^:]*):([01])$")
+  return { 0, tonumber(runnable), tonumber(nextAt), 0, 0, 0 }, hasInflight == "1"
+end
+
 --[[ envState after slots were freed (`freed` runs left the env's in-flight set) and nothing else
-  changed: no refresh ran, so the env's queues, timers and virtual clock are as at the last state
-  returned, which `sig` records. Then runnable can only change at the env limit and hasInflight
-  only at 0; away from both, and while the last report is under a second old, the state is
-  unchanged and costs one ZCARD. Otherwise, the full envState. ]]
+  changed: runnable can then only change at the env limit and hasInflight only at 0; away from
+  both, the last state stands (unchangedState) and costs one ZCARD. Otherwise, the full envState. ]]
 local function envStateAfterFree(E, freed)
   local inflight = redis.call("ZCARD", E.inflight)
-  if inflight > 0 and (not E.limit or inflight + freed < E.limit) then
-    local lastSig, sentAt = string.match(E.sig or "", "^(.*)|(%d+)$")
-    if lastSig and E.now - tonumber(sentAt) < 1000 then
-      local runnable, nextAt = string.match(lastSig, "^([01]):([^:]*):1$")
-      if runnable then
-        flushAllBumps()
-        return { 0, tonumber(runnable), tonumber(nextAt), 0, 0, 0 }
-      end
+  if inflight > 0 and (not E.limit or inflight + freed < E.limit) and E.queued == E.savedQueued then
+    local state, hadInflight = unchangedState(E)
+    if state and hadInflight then
+      flushWrites()
+      return state
     end
   end
   E.inflightCount = inflight
-  return envState(E, false)
+  return envState(E)
 end
 
 local function appendAll(out, rest)
@@ -86,6 +96,6 @@ local function appendAll(out, rest)
   return out
 end
 
-local function withState(E, rest, force)
-  return appendAll(envState(E, force), rest)
+local function withState(E, rest)
+  return appendAll(envState(E), rest)
 end

@@ -1,20 +1,18 @@
 --[[ Queues a run in its lane (ready if available now, else delayed until availableAt) and counts it
-  in the env's and the queue's `queued`; unplaceRun undoes both. ]]
+  in the env's and the queue's `queued` (bumpQueued, includes/queueMeta.lua); unplaceRun undoes both. ]]
 local function placeRun(E, q, l, runId, score, availableAt)
   if availableAt <= E.now then
     redis.call("ZADD", laneKey(E.base, q, l, "ready"), score, runId)
   else
     redis.call("ZADD", laneKey(E.base, q, l, "delayed"), availableAt, runId)
   end
-  bump(E.meta, "queued", 1)
-  bump(queueKey(E.base, q, "meta"), "queued", 1)
+  bumpQueued(E, q, 1)
 end
 
 local function unplaceRun(E, q, l, runId)
   redis.call("ZREM", laneKey(E.base, q, l, "ready"), runId)
   redis.call("ZREM", laneKey(E.base, q, l, "delayed"), runId)
-  bump(E.meta, "queued", -1)
-  bump(queueKey(E.base, q, "meta"), "queued", -1)
+  bumpQueued(E, q, -1)
 end
 
 --[[ The same for a batch (enqueue): placeRunLater collects the runs per lane set, flushPlaced adds
@@ -35,8 +33,7 @@ local function placeRunLater(E, q, l, runId, score, availableAt)
   end
   args[#args + 1] = member
   args[#args + 1] = runId
-  bump(E.meta, "queued", 1)
-  bump(queueKey(E.base, q, "meta"), "queued", 1)
+  bumpQueued(E, q, 1)
 end
 
 local function flushPlaced()

@@ -5,6 +5,7 @@
   release, reclaim, remove of a run of that lane; a limit raised; resume). A lane at its limit
   is remembered in the queue's `blocked` set, so raising the limit finds it without a scan.
   When a lane or queue has nothing left at all, its saved fairness state is dropped. ]]
+--- @include "slots"
 local function refreshLane(E, q, l, m)
   local base, now = E.base, E.now
   local status, at = laneStatus(base, q, l, m, now)
@@ -25,6 +26,7 @@ local function refreshLane(E, q, l, m)
   else
     redis.call("ZREM", E.timers, timer)
   end
+  E.timersTouched = true
   if status == "empty" and redis.call("SCARD", laneKey(base, q, l, "inflight")) == 0 then
     redis.call("HDEL", lvt, l)
     local ltat = queueKey(base, q, "ltat")
@@ -39,6 +41,7 @@ end
 
 local function refreshQueue(E, q, m)
   local base, now = E.base, E.now
+  E.queuesNonEmpty = nil
   local status, at = queueStatus(base, q, m, now)
   local timer = "q:" .. q
   if status == "ready" then
@@ -51,17 +54,14 @@ local function refreshQueue(E, q, m)
   else
     redis.call("ZREM", E.timers, timer)
   end
-  if status ~= "ready" then
-    local meta = queueKey(base, q, "meta")
-    flushBumps(meta)
-    if not redis.call("HGET", meta, "queued") and redis.call("SCARD", queueKey(base, q, "inflight")) == 0 then
-      redis.call("HDEL", E.qvt, q)
-      redis.call("HDEL", meta, "vclock")
-      m.vclock = 0
-      if m.tat and m.tat <= now then
-        redis.call("HDEL", meta, "tat")
-        m.tat = nil
-      end
+  E.timersTouched = true
+  if status ~= "ready" and m.queued == 0 and redis.call("SCARD", queueKey(base, q, "inflight")) == 0 then
+    redis.call("HDEL", E.qvt, q)
+    if m.vclock ~= 0 then
+      setQueueField(m, "vclock", 0)
+    end
+    if m.tat and m.tat <= now then
+      setQueueField(m, "tat", nil)
     end
   end
   return status, at
@@ -86,17 +86,10 @@ local function refreshAfterAdd(E, q, l)
   end
 end
 
--- After a slot of the lane was freed. A lane that is a candidate stays one, and its queue is
--- where it was (its status does not depend on slots). A lane that waited at its limit can run
--- again: full refresh. Any other lane (nothing available now, or a per-key rate used up) keeps its
--- status, so only its last slot matters: then the lane, and maybe its queue, may have become idle
--- and their saved state can go. Returns whether it refreshed (queues or timers may have changed).
+-- After a slot of the lane was freed: refreshes when that can matter (slotFreeMatters, in
+-- includes/slots.lua). Returns whether it refreshed (queues or timers may have changed).
 local function refreshAfterFree(E, q, l)
-  if redis.call("ZSCORE", queueKey(E.base, q, "lanes"), l) then
-    return false
-  end
-  if redis.call("SISMEMBER", queueKey(E.base, q, "blocked"), l) == 1
-    or redis.call("SCARD", laneKey(E.base, q, l, "inflight")) == 0 then
+  if slotFreeMatters(E, q, l) then
     refresh(E, q, l)
     return true
   end
