@@ -20,7 +20,9 @@ describe("dequeue asks for exactly the free slots", () => {
       },
     });
     const worker = await fake.worker(engine, [sleepy], { concurrency: 3 });
-    const runs = Array.from({ length: 12 }, (_, i) => engine.enqueue("sleepy", 5 + ((i * 7) % 30)));
+    // The first three hold their slots long enough that all three run together even on a loaded
+    // machine; the rest are short and uneven, so slots free up one at a time.
+    const runs = Array.from({ length: 12 }, (_, i) => engine.enqueue("sleepy", i < 3 ? 500 : 5 + ((i * 7) % 30)));
 
     await waitFor(() => runs.every((run) => run.status === "COMPLETED_SUCCESSFULLY"));
     expect(maxRunning).toBe(3);
