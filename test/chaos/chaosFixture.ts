@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import { expect } from "vitest";
 import { deleteKeysWithPrefix, uniqueRedisPrefix, type ManagedProcess, type Role, type TestDatabase } from "@runengine/testing";
 import { E2EEngine, waitFor } from "../e2e/engineFixture.ts";
@@ -18,6 +19,20 @@ export const fastRecoveryEnv: NodeJS.ProcessEnv = {
   SHUTDOWN_TIMEOUT_MS: "5000",
   LOG_LEVEL: "warn",
 };
+
+/**
+ * Every key under `prefix` disappears at one instant, as when Redis restarts without its data: one
+ * script finds and deletes them all. (A SCAN-and-delete loop takes seconds under load and keeps
+ * deleting after the reconciler has noticed the loss, so it would also delete what the rebuild had
+ * just restored: a loss spread over time that no real Redis has.)
+ */
+export async function loseRedisKeys(redis: Redis, prefix: string): Promise<number> {
+  const script = `
+    local keys = redis.call("KEYS", ARGV[1])
+    for i = 1, #keys, 1000 do redis.call("UNLINK", unpack(keys, i, math.min(i + 999, #keys))) end
+    return #keys`;
+  return (await redis.eval(script, 0, `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`)) as number;
+}
 
 /** An engine of real processes and the chaos tasks' observations, under a prefix of their own. */
 export class ChaosRig {

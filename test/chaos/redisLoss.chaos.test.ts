@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { deleteKeysWithPrefix } from "@runengine/testing";
 import { waitFor } from "../e2e/engineFixture.ts";
-import { ChaosRig } from "./chaosFixture.ts";
+import { ChaosRig, loseRedisKeys } from "./chaosFixture.ts";
 
 const runCount = 500;
 let rig: ChaosRig;
@@ -22,7 +21,7 @@ describe("Redis loses the engine's data during a load", () => {
     await waitFor(async () => (await e.db.prisma.taskRun.count({ where: { completedAt: { not: null } } })) >= 50, 120_000, 200);
 
     // Everything the engine keeps in Redis goes: queue, slots, counters, heartbeats, locks, jobs.
-    await deleteKeysWithPrefix(e.redis, e.prefix);
+    await loseRedisKeys(e.redis, e.prefix);
     const lostAt = Date.now();
     const atLoss = await e.db.prisma.taskRun.groupBy({ by: ["status"], _count: true });
 
