@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Prisma, sqlPool, type ExecutionSnapshot, type PrismaClient, type SqlClient, type TaskRun } from "@runengine/database";
 import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
-import { newSnapshotId } from "./insertRecords.ts";
+import { assertColumnName, newSnapshotId, recordsJson } from "./insertRecords.ts";
 import { rowSeparator, splitRow } from "./runRows.ts";
 import type { MutationPlan, RunState, SnapshotWrite } from "./types.ts";
 
@@ -19,9 +19,6 @@ export async function recordRefusal(prisma: PrismaClient, write: SnapshotWrite):
   return prisma.executionSnapshot.create({ data: snapshotCreateData(write) });
 }
 
-/** Our own code names the columns, never a request; still, only plain identifiers reach the SQL. */
-const columnName = /^[A-Za-z][A-Za-z0-9]*$/;
-
 const snapshotColumns = [
   "id",
   "runId",
@@ -38,11 +35,6 @@ const snapshotColumns = [
   "createdAt",
 ] as const;
 const snapshotColumnList = snapshotColumns.map((column) => `"${column}"`).join(", ");
-
-/** Values as JSON for jsonb_populate_record(set): Prisma's JSON null markers become SQL NULL. */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (item === Prisma.JsonNull || item === Prisma.DbNull ? null : item));
-}
 
 /**
  * Writes planned mutations (each for a different run) atomically: every run's update and its new
@@ -96,9 +88,7 @@ function groupByColumns(plans: readonly MutationPlan[]): { columns: string[]; pl
   const groups = new Map<string, { columns: string[]; plans: MutationPlan[] }>();
   for (const plan of plans) {
     const columns = Object.keys(plan.runUpdate).sort();
-    for (const column of columns) {
-      if (!columnName.test(column)) throw new TypeError(`applyMutations: "${column}" is not a column name`);
-    }
+    columns.forEach(assertColumnName);
     const key = columns.join(",");
     const group = groups.get(key);
     if (group) group.plans.push(plan);
@@ -147,7 +137,7 @@ async function writeGroup(db: Queryable, group: { columns: string[]; plans: Muta
               WHERE c."snapshotId" IN (SELECT id FROM inserted))
            SELECT changed.*, NULL AS "${rowSeparator}", inserted.*
              FROM changed JOIN inserted ON inserted."runId" = changed.id`,
-    values: [toJson(rows)],
+    values: [recordsJson(rows)],
     rowMode: "array",
   });
   const written = new Map<string, RunState>();

@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import { Prisma, type PrismaClient } from "@runengine/database";
 
 /** Our own code names the columns, never a request; still, only plain identifiers reach the SQL. */
-const columnName = /^[A-Za-z][A-Za-z0-9]*$/;
+export function assertColumnName(column: string): void {
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(column)) throw new TypeError(`"${column}" is not a column name`);
+}
+
+/** Rows as JSON for jsonb_populate_record(set): Prisma's JSON null markers become SQL NULL. */
+export function recordsJson(rows: unknown): string {
+  return JSON.stringify(rows, (_key, value: unknown) => (value === Prisma.JsonNull || value === Prisma.DbNull ? null : value));
+}
 
 /**
  * One INSERT of many rows of `table`: the rows go as a single JSON array that Postgres turns into
@@ -12,12 +19,9 @@ const columnName = /^[A-Za-z][A-Za-z0-9]*$/;
  */
 export function insertRecords(prisma: PrismaClient, table: "TaskRun" | "ExecutionSnapshot", rows: readonly Record<string, unknown>[]) {
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
-  for (const column of columns) {
-    if (!columnName.test(column)) throw new TypeError(`insertRecords: "${column}" is not a column name`);
-  }
+  columns.forEach(assertColumnName);
   const list = columns.map((column) => `"${column}"`).join(", ");
-  const json = JSON.stringify(rows, (_key, value: unknown) => (value === Prisma.JsonNull || value === Prisma.DbNull ? null : value));
-  return prisma.$executeRawUnsafe(`INSERT INTO "${table}" (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::"${table}", $1::jsonb)`, json);
+  return prisma.$executeRawUnsafe(`INSERT INTO "${table}" (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::"${table}", $1::jsonb)`, recordsJson(rows));
 }
 
 /** Snapshot ids of runs created in bulk (Prisma generates the others); unique like a cuid. */
