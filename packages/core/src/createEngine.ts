@@ -41,14 +41,17 @@ export interface EngineHandle {
  */
 export function createEngine(options: CreateEngineOptions): EngineHandle {
   const connections: Redis[] = [];
-  const connectRedis = () => {
+  const connectRedis = (pipelined = false) => {
     // BullMQ requires maxRetriesPerRequest: null on the connections it blocks on; commands retry
     // across reconnects instead of failing while Redis restarts.
-    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: pipelined });
     connections.push(redis);
     return redis;
   };
-  const redis = connectRedis();
+  // The engine's own commands (locks, queue scripts, heartbeats) issued in one tick by concurrent
+  // operations go out as one write. BullMQ keeps a plain connection: it is not tested that way.
+  const redis = connectRedis(true);
+  const jobsConnection = connectRedis();
   const prisma = createPrismaClient({ databaseUrl: options.databaseUrl, poolSize: options.databasePoolSize ?? 10 });
   const metrics = new EngineMetrics();
   const locker = new RunLocker({ redis, keyPrefix: `${options.keyPrefix}lock:`, logger: options.logger, onWait: metrics.observeLockWait, ...options.lock });
@@ -56,7 +59,7 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
   // backstop against a run bouncing between queue and workers forever.
   const runQueue = new RunQueue({ redis, keyPrefix: `${options.keyPrefix}rq:`, maxNackAttempts: 1_000, logger: options.logger, shards: options.queueShards ?? 1 });
   const jobsPrefix = `${options.keyPrefix}bull`;
-  const jobs = new JobProducer({ connection: redis, prefix: jobsPrefix });
+  const jobs = new JobProducer({ connection: jobsConnection, prefix: jobsPrefix });
   const engine = new RunEngine({
     prisma,
     redis,
@@ -72,7 +75,7 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
   });
   return {
     engine,
-    connectRedis,
+    connectRedis: () => connectRedis(),
     jobQueuesOptions: () => ({ connection: connectRedis(), prefix: jobsPrefix }),
     async healthy() {
       try {

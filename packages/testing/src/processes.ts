@@ -75,6 +75,13 @@ export interface EngineProcesses {
   stop(): Promise<void>;
 }
 
+const healthPortVariables: Record<Exclude<Role, "api">, string> = {
+  dispatcher: "DISPATCHER_HEALTH_PORT",
+  finalizer: "FINALIZER_HEALTH_PORT",
+  "heartbeat-monitor": "HEARTBEAT_MONITOR_HEALTH_PORT",
+  scheduler: "SCHEDULER_HEALTH_PORT",
+};
+
 /** Starts every role of the engine as its own process, as a user's deployment would. */
 export async function startEngineProcesses(options: EngineProcessesOptions): Promise<EngineProcesses> {
   const apiPort = await freePort();
@@ -87,10 +94,6 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
     API_PORT: String(apiPort),
     API_HOST: "127.0.0.1",
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "info",
-    DISPATCHER_HEALTH_PORT: "0",
-    FINALIZER_HEALTH_PORT: "0",
-    HEARTBEAT_MONITOR_HEALTH_PORT: "0",
-    SCHEDULER_HEALTH_PORT: "0",
     ...options.env,
   };
   const processes = new Map<string, ManagedProcess>();
@@ -99,11 +102,14 @@ export async function startEngineProcesses(options: EngineProcessesOptions): Pro
   const start = async (name: string) => {
     const role = roles.find((r) => name.startsWith(`${r}-`));
     if (!role) throw new Error(`no role in process name ${name}`);
-    // Every api replica but the first needs its own port; only the first is the one tests call.
-    const env = role === "api" && name !== "api-0" ? { ...baseEnv, API_PORT: String(await freePort()) } : baseEnv;
+    // Every replica serves /healthz on a port of its own (the api's first replica on the one tests
+    // call), and counts as started once it answers there: only then does a role do its work.
+    const portVariable = role === "api" ? "API_PORT" : healthPortVariables[role];
+    const port = role === "api" && name === "api-0" ? apiPort : (options.env?.[portVariable] ?? String(await freePort()));
+    const env = { ...baseEnv, [portVariable]: String(port) };
     const started = startNodeProcess(`${options.label}-${name}`, join(repoRoot, "apps", role, "src", "main.ts"), [], env);
     processes.set(name, started);
-    if (role === "api") await waitForHealthy(`http://127.0.0.1:${env.API_PORT}`, started);
+    await waitForHealthy(`http://127.0.0.1:${port}`, started);
     return started;
   };
 

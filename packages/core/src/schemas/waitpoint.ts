@@ -50,12 +50,13 @@ export const completedWaitpointSchema = z.object({
   isError: z.boolean(),
 });
 export type CompletedWaitpoint = z.output<typeof completedWaitpointSchema>;
+export const completedWaitpointsSchema = z.array(completedWaitpointSchema);
 
 /** What a dequeued run restored from a checkpoint carries: the journal and what its waits returned. */
 export const resumeFromCheckpointSchema = z.object({
   checkpointId: z.string(),
   journal: journalSchema,
-  completedWaitpoints: z.array(completedWaitpointSchema),
+  completedWaitpoints: completedWaitpointsSchema,
 });
 export type ResumeFromCheckpoint = z.output<typeof resumeFromCheckpointSchema>;
 
@@ -69,7 +70,22 @@ export type WaitSpec = z.output<typeof waitSpecSchema>;
 export type WaitSpecInput = z.input<typeof waitSpecSchema>;
 
 /** `POST /worker/runs/:runId/wait`: block the executing run on a new (or a token's) waitpoint. */
-export const waitRequestSchema = report.extend({ wait: waitSpecSchema });
+export const waitRequestSchema = report.extend({
+  wait: waitSpecSchema,
+  /**
+   * Where the wait sits in the run's journal. A retried attempt replays to the same wait at the same
+   * index, and gets the children its earlier attempt triggered instead of new ones. Older workers
+   * leave it out; their waits trigger children each time.
+   */
+  journalIndex: z.number().int().min(0).max(10_000).optional(),
+  /**
+   * Sent by a worker that checkpoints a run whose wait does not end by itself within `thresholdMs`
+   * (counted from when the engine received the call): the engine then checkpoints it in the same
+   * call, with `journal` (the entries before this wait) and this wait's own entry, named `waitId`.
+   */
+  checkpoint: z.object({ waitId: z.string().min(1).max(256), journal: journalSchema, thresholdMs: z.number().int().min(0) }).optional(),
+});
+export type WaitRequest = z.output<typeof waitRequestSchema>;
 export const waitResponseSchema = z.object({
   /** the EXECUTING_WITH_WAITPOINTS snapshot; a checkpoint names it */
   snapshotId: z.string(),
@@ -79,6 +95,11 @@ export const waitResponseSchema = z.object({
   runIds: z.array(z.string()),
   /** when the wait ends by itself (a date, a token's timeout); null when only an event ends it */
   resumeAt: z.coerce.date().nullable(),
+  /**
+   * Answers a request's `checkpoint`: true when the run was checkpointed (it has left the worker),
+   * false when it stays (its wait ends soon, or ended already). Absent when none was asked for.
+   */
+  checkpointed: z.boolean().optional(),
 });
 export type WaitResponse = z.output<typeof waitResponseSchema>;
 

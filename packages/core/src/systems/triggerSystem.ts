@@ -9,6 +9,7 @@ import { jsonColumn } from "../utils/jsonColumn.ts";
 import { DebounceSystem, type StoredDebounce } from "./debounceSystem.ts";
 import { delayedSnapshot, DelayedRunSystem } from "./delayedRunSystem.ts";
 import { newRunId } from "./ids.ts";
+import { isReservedIdempotencyKey, reservedIdempotencyKeyPrefix, waitChildKey } from "./waitChildKeys.ts";
 import { enqueueRun, enqueueRuns, type QueueableRun } from "./runQueueEntry.ts";
 import type { EngineResources } from "./resources.ts";
 import type { WorkerSystem } from "./workerSystem.ts";
@@ -36,6 +37,11 @@ export interface ParentRun {
   depth: number;
   /** the parent waits on the child's RUN waitpoint */
   resumeParentOnCompletion: boolean;
+  /**
+   * The position in the parent's journal of the wait that triggers the child. With it, the wait's
+   * children are idempotent: the parent's retried attempt reaching the same wait gets them back.
+   */
+  waitJournalIndex?: number;
 }
 
 export interface BatchTriggerItem {
@@ -77,8 +83,9 @@ export class TriggerSystem {
     const { environment, taskId, payload, options = {} } = input;
     this.checkItem(payload, options);
 
-    if (options.idempotencyKey) {
-      const existing = await this.findByIdempotencyKey(environment.id, taskId, options.idempotencyKey);
+    const idempotencyKey = idempotencyKeyOf(input);
+    if (idempotencyKey) {
+      const existing = await this.findByIdempotencyKey(environment.id, taskId, idempotencyKey);
       if (existing) return { id: existing, isCached: true };
     }
 
@@ -100,15 +107,15 @@ export class TriggerSystem {
    * and in the run queue (with its TTL armed).
    */
   private async create(input: TriggerInput, queue: string, delayed?: Delayed): Promise<TriggerResult> {
-    const { environment, taskId, options = {} } = input;
+    const { environment, taskId } = input;
     const row = runRow(input, queue, new Date(), delayed);
     let created: RunState;
     try {
       created = await this.resources.snapshots.createRun(row, initialSnapshot(input, delayed));
     } catch (error) {
       // Two triggers with one idempotency key raced: the loser returns the winner's run.
-      if (options.idempotencyKey && isUniqueViolation(error)) {
-        const winner = await this.findByIdempotencyKey(environment.id, taskId, options.idempotencyKey);
+      if (row.idempotencyKey && isUniqueViolation(error)) {
+        const winner = await this.findByIdempotencyKey(environment.id, taskId, row.idempotencyKey);
         if (winner) return { id: winner, isCached: true };
       }
       throw error;
@@ -121,7 +128,9 @@ export class TriggerSystem {
 
   /**
    * Triggers every item as a run of one batch. All or nothing at validation: an invalid item
-   * (field named `items.<i>.…`) refuses the whole batch before anything is written.
+   * (field named `items.<i>.…`) refuses the whole batch before anything is written. A parent's
+   * wait re-issued by its retried attempt gets the batch its earlier attempt made, with the runs
+   * already made in their places; only items missing from it are triggered.
    */
   async batchTrigger(
     environment: AuthenticatedEnvironment,
@@ -141,9 +150,8 @@ export class TriggerSystem {
     });
     const declaredQueue = await this.workers.declaredQueue(environment.id, taskId);
     if (declaredQueue === undefined) throw new NotFoundError("Task", taskId);
-    const batch = await this.resources.prisma.batch.create({
-      data: { environmentId: environment.id, taskIdentifier: taskId, runCount: items.length, parentRunId: parent?.runId ?? null },
-    });
+    const batch = await this.batchOf(environment.id, taskId, items.length, parent);
+    const made = batch.reused ? await this.runsOfBatch(batch.id) : new Map<number, string>();
     const inputs: TriggerInput[] = items.map((item, index) => ({
       environment,
       taskId,
@@ -152,9 +160,10 @@ export class TriggerSystem {
       batch: { id: batch.id, index },
       ...(parent ? { parent } : {}),
     }));
+    const missing = inputs.filter((input) => !made.has(input.batch!.index));
     // Items that only queue a run are written together; an idempotency key, a delay or a debounce
     // key needs the single-run path, which may return another run or not queue at all.
-    const plain = inputs.filter((input) => !needsSingleTrigger(input.options ?? {}));
+    const plain = missing.filter((input) => !needsSingleTrigger(input.options ?? {}));
     const now = new Date();
     const rows = plain.map((input) => runRow(input, input.options?.queue ?? declaredQueue, now));
     await this.resources.snapshots.createRuns(rows, {
@@ -165,15 +174,47 @@ export class TriggerSystem {
     await enqueueRuns(this.resources, rows);
 
     const runs = new Array<TriggerResult>(items.length);
+    made.forEach((id, index) => (runs[index] = { id, isCached: true }));
     plain.forEach((input, i) => (runs[input.batch!.index] = { id: rows[i]!.id, isCached: false }));
-    const single = inputs.filter((input) => needsSingleTrigger(input.options ?? {}));
+    const single = missing.filter((input) => needsSingleTrigger(input.options ?? {}));
     await mapConcurrently(single, batchTriggerConcurrency, async (input) => {
       runs[input.batch!.index] = await this.trigger(input);
     });
     return { batchId: batch.id, runs };
   }
 
+  /** A new batch row, or the one a parent's earlier attempt made for the same wait (`reused`). */
+  private async batchOf(environmentId: string, taskIdentifier: string, runCount: number, parent?: ParentRun): Promise<{ id: string; reused: boolean }> {
+    const { prisma } = this.resources;
+    const idempotencyKey = parent?.waitJournalIndex === undefined ? null : waitChildKey(parent.runId, parent.waitJournalIndex);
+    const existing = () =>
+      idempotencyKey ? prisma.batch.findUnique({ where: { environmentId_idempotencyKey: { environmentId, idempotencyKey } }, select: { id: true } }) : null;
+    const earlier = await existing();
+    if (earlier) return { id: earlier.id, reused: true };
+    try {
+      const batch = await prisma.batch.create({
+        data: { environmentId, taskIdentifier, runCount, parentRunId: parent?.runId ?? null, idempotencyKey },
+        select: { id: true },
+      });
+      return { id: batch.id, reused: false };
+    } catch (error) {
+      // two requests for one wait raced: the loser fills in the winner's batch
+      const winner = isUniqueViolation(error) ? await existing() : null;
+      if (winner) return { id: winner.id, reused: true };
+      throw error;
+    }
+  }
+
+  /** The runs already made for a batch, by their index in it. */
+  private async runsOfBatch(batchId: string): Promise<Map<number, string>> {
+    const runs = await this.resources.prisma.taskRun.findMany({ where: { batchId }, select: { id: true, batchIndex: true } });
+    return new Map(runs.flatMap((run) => (run.batchIndex === null ? [] : [[run.batchIndex, run.id] as const])));
+  }
+
   private checkItem(payload: unknown, options: TriggerOptions): void {
+    if (options.idempotencyKey !== undefined && isReservedIdempotencyKey(options.idempotencyKey)) {
+      throw new ValidationError("options.idempotencyKey", `keys starting with "${reservedIdempotencyKeyPrefix}" are reserved for the engine`);
+    }
     if (options.delay !== undefined && options.debounce !== undefined) {
       throw new ValidationError("options.delay", "delay and debounce do not combine: debounce.delay sets when the run starts");
     }
@@ -210,18 +251,24 @@ interface Delayed {
   debounce?: StoredDebounce;
 }
 
+/**
+ * The key a trigger is idempotent under: the caller's own, else, for a child of a parent's wait,
+ * the wait's (see waitChildKeys.ts).
+ */
+function idempotencyKeyOf({ options, parent, batch }: TriggerInput): string | undefined {
+  if (options?.idempotencyKey) return options.idempotencyKey;
+  if (parent?.waitJournalIndex === undefined) return undefined;
+  return waitChildKey(parent.runId, parent.waitJournalIndex, batch?.index);
+}
+
 /** Options that make a trigger more than "write the run and queue it". */
 function needsSingleTrigger(options: TriggerOptions): boolean {
   return options.idempotencyKey !== undefined || options.delay !== undefined || options.debounce !== undefined;
 }
 
 /** The TaskRun row of a new run, as its trigger options describe it. */
-function runRow(
-  { environment, taskId, payload, options = {}, batch, replayOf, scheduleId, parent }: TriggerInput,
-  queue: string,
-  now: Date,
-  delayed?: Delayed,
-): CreateRunData & QueueableRun {
+function runRow(input: TriggerInput, queue: string, now: Date, delayed?: Delayed): CreateRunData & QueueableRun {
+  const { environment, taskId, payload, options = {}, batch, replayOf, scheduleId, parent } = input;
   return {
     id: newRunId(),
     organizationId: environment.organizationId,
@@ -231,7 +278,7 @@ function runRow(
     queue,
     concurrencyKey: options.concurrencyKey ?? null,
     priority: options.priority ?? 0,
-    idempotencyKey: options.idempotencyKey ?? null,
+    idempotencyKey: idempotencyKeyOf(input) ?? null,
     idempotencyKeyExpiresAt: options.idempotencyKey && options.idempotencyKeyTTL !== undefined ? new Date(now.getTime() + options.idempotencyKeyTTL) : null,
     maxAttempts: options.maxAttempts ?? null,
     tags: options.tags ?? [],

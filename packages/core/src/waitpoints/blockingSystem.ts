@@ -1,7 +1,9 @@
+import { sqlPool, type ExecutionSnapshot } from "@runengine/database";
 import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
 import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import type { RunState } from "../snapshots/types.ts";
+import { newEdgeIds } from "../systems/ids.ts";
 import type { EngineResources } from "../systems/resources.ts";
 
 /** One waitpoint a run waits on; `batchIndex` places its result in a batchTriggerAndWait. */
@@ -28,24 +30,20 @@ export class BlockingSystem {
    * at once.
    */
   async block(runId: string, report: { workerId: string; snapshotId: string }, waitpoints: readonly BlockingWaitpoint[], description: string): Promise<RunState> {
-    const { prisma, snapshots, locker } = this.resources;
+    const { snapshots, locker } = this.resources;
     return locker.lock(runId, async () => {
       const latest = await snapshots.latestSnapshot(runId);
       if (!latest) throw new NotFoundError("TaskRun", runId);
       if (latest.id !== report.snapshotId || latest.executionStatus !== "EXECUTING" || latest.workerId !== report.workerId) {
         throw new StaleSnapshotError({ runId, expectedSnapshotId: report.snapshotId, latestSnapshotId: latest.id });
       }
-      // Edges left by an earlier attempt (it failed or was cancelled mid-wait) must not block this one.
-      await prisma.taskRunWaitpoint.deleteMany({ where: { runId } });
-      await prisma.taskRunWaitpoint.createMany({
-        data: waitpoints.map((w) => ({ runId, waitpointId: w.waitpointId, batchIndex: w.batchIndex ?? null })),
-      });
+      await replaceEdges(this.resources, runId, waitpoints);
       const state = await snapshots.mutate(
         runId,
         { expectedSnapshotId: latest.id, executionStatus: "EXECUTING_WITH_WAITPOINTS", runStatus: "EXECUTING", description },
-        { afterCommit: (next) => trackHeartbeat(this.resources, next) },
+        { latest, afterCommit: (next) => trackHeartbeat(this.resources, next) },
       );
-      await this.continueIfUnblocked(runId);
+      await this.continueIfUnblocked(runId, state.snapshot);
       return state;
     });
   }
@@ -54,23 +52,19 @@ export class BlockingSystem {
    * Handler of `continueRunIfUnblocked`: when every waitpoint blocking the run is complete, a run
    * still on its worker continues there (EXECUTING, with the completed waitpoints on the snapshot);
    * a suspended run is queued again (QUEUED, same checkpoint) to be restored by a worker. Anything
-   * else (not waiting, still blocked, already continued) is left alone.
+   * else (not waiting, still blocked, already continued) is left alone. `known` is the run's newest
+   * snapshot when the caller, holding the run's lock, has just written it.
    */
-  async continueIfUnblocked(runId: string): Promise<ContinueOutcome> {
-    const { prisma, snapshots, locker, runQueue } = this.resources;
+  async continueIfUnblocked(runId: string, known?: ExecutionSnapshot): Promise<ContinueOutcome> {
+    const { snapshots, locker, runQueue } = this.resources;
     return locker.lock(runId, async () => {
-      const latest = await snapshots.latestSnapshot(runId);
+      const latest = known ?? (await snapshots.latestSnapshot(runId));
       if (!latest || (latest.executionStatus !== "EXECUTING_WITH_WAITPOINTS" && latest.executionStatus !== "SUSPENDED")) return "not-waiting";
-      const edges = await prisma.taskRunWaitpoint.findMany({
-        where: { runId },
-        include: { waitpoint: { select: { status: true } } },
-        orderBy: [{ batchIndex: "asc" }, { createdAt: "asc" }],
-      });
-      const pending = edges.filter((edge) => edge.waitpoint.status !== "COMPLETED").length;
-      if (pending > 0) return "blocked";
+      const edges = await edgesOf(this.resources, runId);
+      if (edges.some((edge) => edge.status !== "COMPLETED")) return "blocked";
       const completedWaitpointIds = edges.map((edge) => edge.waitpointId);
       const waits = `${edges.length} waitpoint${edges.length === 1 ? "" : "s"} completed`;
-      const deleteEdges = () => prisma.taskRunWaitpoint.deleteMany({ where: { runId } }).then(() => undefined);
+      const deleteEdges = () => deleteEdgesOf(this.resources, runId);
 
       if (latest.executionStatus === "EXECUTING_WITH_WAITPOINTS") {
         await snapshots.mutate(
@@ -83,6 +77,7 @@ export class BlockingSystem {
             completedWaitpointIds,
           },
           {
+            latest,
             afterCommit: async (next) => {
               await trackHeartbeat(this.resources, next);
               await deleteEdges();
@@ -102,6 +97,7 @@ export class BlockingSystem {
           completedWaitpointIds,
         },
         {
+          latest,
           afterCommit: async (next) => {
             await trackHeartbeat(this.resources, next);
             await deleteEdges();
@@ -122,4 +118,36 @@ export class BlockingSystem {
       return "queued-to-resume";
     });
   }
+}
+
+/**
+ * The run's edges become exactly `waitpoints`: edges left by an earlier attempt (it failed or was
+ * cancelled mid-wait) must not block this one. Two statements: a DELETE and an INSERT of the same
+ * keys in one statement would run in no defined order.
+ */
+async function replaceEdges(resources: EngineResources, runId: string, waitpoints: readonly BlockingWaitpoint[]): Promise<void> {
+  await deleteEdgesOf(resources, runId);
+  const ids = newEdgeIds(waitpoints.length);
+  await sqlPool(resources.prisma).query({
+    name: "re_insert_edges",
+    text: `INSERT INTO "TaskRunWaitpoint" ("id", "runId", "waitpointId", "batchIndex")
+           SELECT e.id, $1, e."waitpointId", e."batchIndex"
+             FROM jsonb_to_recordset($2::jsonb) AS e(id text, "waitpointId" text, "batchIndex" int)`,
+    values: [runId, JSON.stringify(waitpoints.map((w, i) => ({ id: ids[i], waitpointId: w.waitpointId, batchIndex: w.batchIndex ?? null })))],
+  });
+}
+
+async function deleteEdgesOf(resources: EngineResources, runId: string): Promise<void> {
+  await sqlPool(resources.prisma).query({ name: "re_delete_edges", text: `DELETE FROM "TaskRunWaitpoint" WHERE "runId" = $1`, values: [runId] });
+}
+
+/** The run's edges with their waitpoints' status, in result order (batch index, then as inserted). */
+async function edgesOf(resources: EngineResources, runId: string): Promise<{ waitpointId: string; status: string }[]> {
+  const { rows } = await sqlPool(resources.prisma).query<{ waitpointId: string; status: string }>({
+    name: "re_edges_of_run",
+    text: `SELECT e."waitpointId", w.status FROM "TaskRunWaitpoint" e JOIN "Waitpoint" w ON w.id = e."waitpointId"
+            WHERE e."runId" = $1 ORDER BY e."batchIndex" ASC NULLS LAST, e.id ASC`,
+    values: [runId],
+  });
+  return rows;
 }

@@ -1,9 +1,11 @@
-import type { ExecutionSnapshot, Prisma } from "@runengine/database";
+import { sqlPool, type ExecutionSnapshot } from "@runengine/database";
 import { RunQueueError } from "@runengine/run-queue";
 import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import { NotFoundError, StaleSnapshotError, ValidationError } from "../errors/runEngineError.ts";
 import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
-import { journalSchema, type CompletedWaitpoint, type Journal, type ResumeFromCheckpoint, type WaitStatusResponse } from "../schemas/waitpoint.ts";
+import { completedWaitpointsSchema, journalSchema, type CompletedWaitpoint, type Journal, type ResumeFromCheckpoint, type WaitStatusResponse } from "../schemas/waitpoint.ts";
+import { runWithLatestSnapshot } from "../snapshots/runRows.ts";
+import { newCheckpointId } from "../systems/ids.ts";
 import type { EngineResources } from "../systems/resources.ts";
 import type { BlockingSystem } from "./blockingSystem.ts";
 
@@ -31,28 +33,26 @@ export class CheckpointSystem {
    * when `snapshotId` is no longer the run's newest (its waits completed first, a cancel, another
    * attempt): the worker then keeps or drops the run as the newest snapshot says.
    */
-  async suspend(runId: string, report: CheckpointReport): Promise<{ checkpointId: string; snapshotId: string }> {
+  async suspend(environmentId: string, runId: string, report: CheckpointReport): Promise<{ checkpointId: string; snapshotId: string }> {
     const { prisma, snapshots, locker } = this.resources;
     return locker.lock(runId, async () => {
-      const latest = await snapshots.latestSnapshot(runId);
-      if (!latest) throw new NotFoundError("TaskRun", runId);
+      const found = await runWithLatestSnapshot(prisma, runId);
+      if (!found || found.run.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
+      const { run, latest } = found;
       if (latest.id !== report.snapshotId || latest.workerId !== report.workerId) {
         throw new StaleSnapshotError({ runId, expectedSnapshotId: report.snapshotId, latestSnapshotId: latest.id });
       }
       if (latest.executionStatus !== "EXECUTING_WITH_WAITPOINTS") {
         throw new ValidationError("snapshotId", `run ${runId} is ${latest.executionStatus}; only a run blocked by waitpoints can be checkpointed`);
       }
-      const run = await prisma.taskRun.findUniqueOrThrow({ where: { id: runId }, select: { lockedToDeploymentId: true, attemptNumber: true } });
       if (!run.lockedToDeploymentId) throw new ValidationError("runId", `run ${runId} is not locked to a deployment`);
-      const checkpoint = await prisma.checkpoint.create({
-        data: {
-          runId,
-          environmentId: latest.environmentId,
-          attemptNumber: latest.attemptNumber ?? run.attemptNumber,
-          deploymentId: run.lockedToDeploymentId,
-          journal: report.journal as Prisma.InputJsonValue,
-          reason: report.reason ?? null,
-        },
+      const checkpointId = await insertCheckpoint(this.resources, {
+        runId,
+        environmentId,
+        attemptNumber: latest.attemptNumber ?? run.attemptNumber,
+        deploymentId: run.lockedToDeploymentId,
+        journal: report.journal,
+        reason: report.reason ?? null,
       });
       const state = await snapshots.mutate(
         runId,
@@ -61,10 +61,11 @@ export class CheckpointSystem {
           executionStatus: "SUSPENDED",
           runStatus: "WAITING_TO_RESUME",
           description: `Checkpointed by worker ${report.workerId} (${report.journal.length} journal entries); off the worker, its slot released until its waitpoints complete`,
-          checkpointId: checkpoint.id,
+          checkpointId,
           workerId: null,
         },
         {
+          latest,
           afterCommit: async (next) => {
             await trackHeartbeat(this.resources, next);
             await releaseSlot(this.resources, runId);
@@ -73,20 +74,34 @@ export class CheckpointSystem {
         },
       );
       // Its waitpoints may all have completed while the worker was checkpointing.
-      await this.blocking.continueIfUnblocked(runId);
-      return { checkpointId: checkpoint.id, snapshotId: state.snapshot.id };
+      await this.blocking.continueIfUnblocked(runId, state.snapshot);
+      return { checkpointId, snapshotId: state.snapshot.id };
     });
+  }
+
+  /**
+   * suspend() for a run that may have moved on since it blocked (its wait ended at once, a cancel):
+   * false then, instead of an error, and the worker keeps the run.
+   */
+  async trySuspend(environmentId: string, runId: string, report: CheckpointReport): Promise<boolean> {
+    try {
+      await this.suspend(environmentId, runId, report);
+      return true;
+    } catch (error) {
+      if (error instanceof StaleSnapshotError || error instanceof ValidationError) return false;
+      throw error;
+    }
   }
 
   /**
    * A worker restores a run it was handed from a checkpoint: PENDING_EXECUTING → EXECUTING, in the
    * same attempt (a resume is no new attempt). StaleSnapshotError when the run moved on.
    */
-  async restore(runId: string, report: { workerId: string; snapshotId: string }): Promise<{ snapshotId: string; attemptNumber: number }> {
+  async restore(environmentId: string, runId: string, report: { workerId: string; snapshotId: string }): Promise<{ snapshotId: string; attemptNumber: number }> {
     const { snapshots, locker, runQueue } = this.resources;
     return locker.lock(runId, async () => {
       const latest = await snapshots.latestSnapshot(runId);
-      if (!latest) throw new NotFoundError("TaskRun", runId);
+      if (!latest || latest.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
       if (latest.id !== report.snapshotId || latest.executionStatus !== "PENDING_EXECUTING" || latest.checkpointId === null) {
         throw new StaleSnapshotError({ runId, expectedSnapshotId: report.snapshotId, latestSnapshotId: latest.id });
       }
@@ -103,6 +118,7 @@ export class CheckpointSystem {
           checkpointId: null,
         },
         {
+          latest,
           afterCommit: async (next) => {
             await trackHeartbeat(this.resources, next);
             await runQueue.extend(runId);
@@ -117,9 +133,9 @@ export class CheckpointSystem {
    * Where the wait of a worker that blocked at `snapshotId` stands: still waiting, continued (with
    * the waitpoints' outcomes), cancelled while waiting, or no longer this worker's.
    */
-  async waitStatus(runId: string, report: { workerId: string; snapshotId: string }): Promise<WaitStatusResponse> {
+  async waitStatus(environmentId: string, runId: string, report: { workerId: string; snapshotId: string }): Promise<WaitStatusResponse> {
     const latest = await this.resources.snapshots.latestSnapshot(runId);
-    if (!latest) throw new NotFoundError("TaskRun", runId);
+    if (!latest || latest.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
     const ours = latest.workerId === report.workerId;
     if (latest.id === report.snapshotId && latest.executionStatus === "EXECUTING_WITH_WAITPOINTS") {
       return { state: "waiting", snapshotId: latest.id, completedWaitpoints: [] };
@@ -145,34 +161,58 @@ async function releaseSlot(resources: EngineResources, runId: string): Promise<v
   }
 }
 
+/** A new checkpoint row; its id. */
+async function insertCheckpoint(
+  resources: EngineResources,
+  checkpoint: { runId: string; environmentId: string; attemptNumber: number; deploymentId: string; journal: Journal; reason: string | null },
+): Promise<string> {
+  const id = newCheckpointId();
+  await sqlPool(resources.prisma).query({
+    name: "re_insert_checkpoint",
+    text: `INSERT INTO "Checkpoint" ("id", "runId", "environmentId", "attemptNumber", "deploymentId", "journal", "reason")
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)`,
+    values: [id, checkpoint.runId, checkpoint.environmentId, checkpoint.attemptNumber, checkpoint.deploymentId, JSON.stringify(checkpoint.journal), checkpoint.reason],
+  });
+  return id;
+}
+
+/** A waitpoint's outcome as a JSON object, in `index` order (SQL shared by the reads below). */
+const completedWaitpointsJson = `COALESCE((
+    SELECT json_agg(json_build_object('id', w.id, 'type', w.type, 'output', w.output, 'isError', w."outputIsError") ORDER BY c."index")
+      FROM "SnapshotCompletedWaitpoint" c JOIN "Waitpoint" w ON w.id = c."waitpointId"
+     WHERE c."snapshotId" = $snapshot), '[]')`;
+
 /**
  * What a worker needs to restore a run queued from a checkpoint (`latest` is its QUEUED snapshot):
- * the journal, and the outcomes of the waitpoints whose completion queued it. Undefined for a run
- * that was not checkpointed.
+ * the journal, and the outcomes of the waitpoints whose completion queued it (carried by the QUEUED
+ * snapshot written when its waits completed; a later requeue carries none). One query. Undefined
+ * for a run that was not checkpointed.
  */
 export async function resumeFromCheckpoint(resources: EngineResources, latest: ExecutionSnapshot): Promise<ResumeFromCheckpoint | undefined> {
   if (latest.checkpointId === null) return undefined;
-  const { prisma } = resources;
-  const checkpoint = await prisma.checkpoint.findUniqueOrThrow({ where: { id: latest.checkpointId } });
-  const queued = await prisma.executionSnapshot.findFirst({
-    // the QUEUED snapshot written when its waits completed (a later requeue carries no waitpoints)
-    where: { runId: latest.runId, checkpointId: checkpoint.id, executionStatus: "QUEUED", isValid: true, completedWaitpoints: { some: {} } },
-    orderBy: { sequence: "desc" },
-    select: { id: true },
+  const { rows } = await sqlPool(resources.prisma).query<{ journal: unknown; completed: unknown }>({
+    name: "re_resume_from_checkpoint",
+    text: `SELECT cp.journal, ${completedWaitpointsJson.replace("$snapshot", "q.id")} AS completed
+             FROM "Checkpoint" cp
+             LEFT JOIN LATERAL (
+               SELECT s.id FROM "ExecutionSnapshot" s
+                WHERE s."runId" = cp."runId" AND s."checkpointId" = cp.id AND s."executionStatus" = 'QUEUED' AND s."isValid"
+                  AND EXISTS (SELECT 1 FROM "SnapshotCompletedWaitpoint" x WHERE x."snapshotId" = s.id)
+                ORDER BY s.sequence DESC LIMIT 1) q ON true
+            WHERE cp.id = $1`,
+    values: [latest.checkpointId],
   });
-  return {
-    checkpointId: checkpoint.id,
-    journal: journalSchema.parse(checkpoint.journal),
-    completedWaitpoints: queued ? await completedWaitpointsOf(resources, queued.id) : [],
-  };
+  const row = rows[0];
+  if (!row) throw new NotFoundError("Checkpoint", latest.checkpointId);
+  return { checkpointId: latest.checkpointId, journal: journalSchema.parse(row.journal), completedWaitpoints: completedWaitpointsSchema.parse(row.completed) };
 }
 
 /** The waitpoints a snapshot carries as completed, in order, with their outcomes. */
 async function completedWaitpointsOf(resources: EngineResources, snapshotId: string): Promise<CompletedWaitpoint[]> {
-  const rows = await resources.prisma.snapshotCompletedWaitpoint.findMany({
-    where: { snapshotId },
-    orderBy: { index: "asc" },
-    include: { waitpoint: { select: { id: true, type: true, output: true, outputIsError: true } } },
+  const { rows } = await sqlPool(resources.prisma).query<{ completed: unknown }>({
+    name: "re_completed_waitpoints",
+    text: `SELECT ${completedWaitpointsJson.replace("$snapshot", "$1")} AS completed`,
+    values: [snapshotId],
   });
-  return rows.map(({ waitpoint }) => ({ id: waitpoint.id, type: waitpoint.type, output: waitpoint.output, isError: waitpoint.outputIsError }));
+  return completedWaitpointsSchema.parse(rows[0]?.completed);
 }

@@ -1,6 +1,7 @@
-import { Prisma, sqlPool, type TaskRun, type Waitpoint } from "@runengine/database";
+import { sqlPool, type TaskRun, type Waitpoint } from "@runengine/database";
 import { NotFoundError } from "../errors/runEngineError.ts";
 import { finalRunStatuses } from "../state-machine/transitions.ts";
+import { newWaitpointId } from "../systems/ids.ts";
 import type { EngineResources } from "../systems/resources.ts";
 import { isUniqueViolation } from "../systems/triggerSystem.ts";
 
@@ -26,16 +27,21 @@ export interface CreateTokenInput {
 export class WaitpointSystem {
   constructor(private readonly resources: EngineResources) {}
 
-  /** A DATETIME waitpoint; one whose instant has passed is completed at once. */
-  async createDateTime(environmentId: string, until: Date): Promise<Waitpoint> {
-    const waitpoint = await this.resources.prisma.waitpoint.create({ data: { environmentId, type: "DATETIME", completedAfter: until } });
+  /** A DATETIME waitpoint; one whose instant has passed is completed at once. Its id. */
+  async createDateTime(environmentId: string, until: Date): Promise<string> {
+    const waitpointId = newWaitpointId();
+    await sqlPool(this.resources.prisma).query({
+      name: "re_insert_datetime_waitpoint",
+      text: `INSERT INTO "Waitpoint" ("id", "environmentId", "type", "completedAfter") VALUES ($1, $2, 'DATETIME', $3)`,
+      values: [waitpointId, environmentId, until],
+    });
     const delay = until.getTime() - Date.now();
     if (delay <= 0) {
-      await this.complete(waitpoint.id, { output: null, isError: false });
+      await this.complete(waitpointId, { output: null, isError: false });
     } else {
-      await this.resources.jobs.enqueue("completeDateTimeWaitpoint", { waitpointId: waitpoint.id }, { jobId: `datetime-${waitpoint.id}`, delay });
+      await this.resources.jobs.enqueue("completeDateTimeWaitpoint", { waitpointId }, { jobId: `datetime-${waitpointId}`, delay });
     }
-    return waitpoint;
+    return waitpointId;
   }
 
   /** A MANUAL waitpoint (a token). With an idempotency key already used, that token is returned. */
@@ -164,6 +170,9 @@ export class WaitpointSystem {
  */
 export async function completeRunWaitpoint(resources: EngineResources, run: TaskRun): Promise<void> {
   if (run.batchId) await completeBatchWaitpointIfDone(resources, run.batchId);
+  // Only a run's parent waits on its RUN waitpoint (runWaitpoints serves the waits that trigger
+  // children), so a run without a parent has none: no query on the path of every plain run.
+  if (run.parentRunId === null) return;
   const { rows } = await sqlPool(resources.prisma).query<{ id: string }>({
     name: "re_pending_run_waitpoint",
     text: `SELECT id FROM "Waitpoint" WHERE "completedByRunId" = $1 AND status = 'PENDING'`,
@@ -191,14 +200,25 @@ async function completeBatchWaitpointIfDone(resources: EngineResources, batchId:
   await completeWaitpoint(resources, waitpoint.id, { output, isError: false });
 }
 
+/**
+ * The blocked runs are read by a second statement, after the update committed: a run that blocks
+ * on the waitpoint meanwhile either is seen here or sees the waitpoint COMPLETED itself.
+ */
 async function completeWaitpoint(resources: EngineResources, waitpointId: string, outcome: WaitpointOutcome): Promise<boolean> {
   const { prisma, jobs, logger } = resources;
-  const { count } = await prisma.waitpoint.updateMany({
-    where: { id: waitpointId, status: "PENDING" },
-    data: { status: "COMPLETED", completedAt: new Date(), ...outcomeColumns(outcome) },
+  const pool = sqlPool(prisma);
+  const output = outcome.output === undefined || outcome.output === null ? null : JSON.stringify(outcome.output);
+  const { rowCount } = await pool.query({
+    name: "re_complete_waitpoint",
+    text: `UPDATE "Waitpoint" SET status = 'COMPLETED', "completedAt" = now(), output = $2::jsonb, "outputIsError" = $3 WHERE id = $1 AND status = 'PENDING'`,
+    values: [waitpointId, output, outcome.isError],
   });
-  if (count === 0) return false;
-  const blocked = await prisma.taskRunWaitpoint.findMany({ where: { waitpointId }, select: { runId: true }, distinct: ["runId"] });
+  if (rowCount === 0) return false;
+  const { rows: blocked } = await pool.query<{ runId: string }>({
+    name: "re_runs_blocked_by_waitpoint",
+    text: `SELECT DISTINCT "runId" FROM "TaskRunWaitpoint" WHERE "waitpointId" = $1`,
+    values: [waitpointId],
+  });
   for (const { runId } of blocked) {
     await jobs.enqueue("continueRunIfUnblocked", { runId }, { jobId: `continue-${runId}-${waitpointId}` });
   }
@@ -213,12 +233,5 @@ function runOutcome(run: TaskRun): WaitpointOutcome {
   return {
     output: { name: "TaskRunFailed", message: `Run ${run.id} ended ${run.status}`, ...error, status: run.status, runId: run.id },
     isError: true,
-  };
-}
-
-function outcomeColumns(outcome: WaitpointOutcome) {
-  return {
-    output: outcome.output === undefined || outcome.output === null ? Prisma.JsonNull : (outcome.output as Prisma.InputJsonValue),
-    outputIsError: outcome.isError,
   };
 }

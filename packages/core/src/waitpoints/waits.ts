@@ -1,7 +1,7 @@
 import type { Waitpoint } from "@runengine/database";
 import type { AuthenticatedEnvironment } from "../environments/apiKeys.ts";
 import { NotFoundError } from "../errors/runEngineError.ts";
-import type { CreateTokenRequest, WaitResponse, WaitSpec, WaitStatusResponse } from "../schemas/waitpoint.ts";
+import type { CreateTokenRequest, WaitRequest, WaitResponse, WaitStatusResponse } from "../schemas/waitpoint.ts";
 import type { EngineResources } from "../systems/resources.ts";
 import type { TriggerSystem } from "../systems/triggerSystem.ts";
 import type { WorkerSystem } from "../systems/workerSystem.ts";
@@ -24,34 +24,34 @@ export class Waits {
   private readonly waitSystem: WaitSystem;
 
   constructor(
-    private readonly resources: EngineResources,
+    resources: EngineResources,
     triggers: TriggerSystem,
     private readonly workers: WorkerSystem,
   ) {
     this.waitpoints = new WaitpointSystem(resources);
     this.blocking = new BlockingSystem(resources);
     this.checkpoints = new CheckpointSystem(resources, this.blocking);
-    this.waitSystem = new WaitSystem(resources, triggers, this.waitpoints, this.blocking);
+    this.waitSystem = new WaitSystem(resources, triggers, this.waitpoints, this.blocking, this.checkpoints);
   }
 
-  async wait(environment: AuthenticatedEnvironment, runId: string, request: Report & { wait: WaitSpec }): Promise<WaitResponse> {
-    await this.check(environment.id, runId, request.workerId);
+  async wait(environment: AuthenticatedEnvironment, runId: string, request: WaitRequest): Promise<WaitResponse> {
+    await this.checkWorker(environment.id, request.workerId);
     return this.waitSystem.wait(environment, runId, request);
   }
 
   async waitStatus(environmentId: string, runId: string, report: Report): Promise<WaitStatusResponse> {
-    await this.check(environmentId, runId, report.workerId);
-    return this.checkpoints.waitStatus(runId, report);
+    await this.checkWorker(environmentId, report.workerId);
+    return this.checkpoints.waitStatus(environmentId, runId, report);
   }
 
   async checkpoint(environmentId: string, runId: string, report: CheckpointReport): Promise<{ checkpointId: string; snapshotId: string }> {
-    await this.check(environmentId, runId, report.workerId);
-    return this.checkpoints.suspend(runId, report);
+    await this.checkWorker(environmentId, report.workerId);
+    return this.checkpoints.suspend(environmentId, runId, report);
   }
 
   async resume(environmentId: string, runId: string, report: Report): Promise<{ snapshotId: string; attemptNumber: number }> {
-    await this.check(environmentId, runId, report.workerId);
-    return this.checkpoints.restore(runId, report);
+    await this.checkWorker(environmentId, report.workerId);
+    return this.checkpoints.restore(environmentId, runId, report);
   }
 
   createToken(environmentId: string, request: CreateTokenRequest): Promise<{ token: Waitpoint; isCached: boolean }> {
@@ -81,10 +81,9 @@ export class Waits {
     return this.waitpoints.timeoutToken(waitpointId);
   }
 
-  private async check(environmentId: string, runId: string, workerId: string): Promise<void> {
+  /** The run's own environment is checked by each system, on the run row it reads anyway. */
+  private async checkWorker(environmentId: string, workerId: string): Promise<void> {
     const worker = await this.workers.context(workerId);
     if (worker.environmentId !== environmentId) throw new NotFoundError("WorkerInstance", workerId);
-    const run = await this.resources.prisma.taskRun.findFirst({ where: { id: runId, environmentId }, select: { id: true } });
-    if (!run) throw new NotFoundError("TaskRun", runId);
   }
 }

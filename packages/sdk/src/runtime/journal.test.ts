@@ -74,6 +74,29 @@ describe("replaying a task with its journal", () => {
     expect(() => runtime.journal.assertFullyReplayed()).toThrow(JournalMismatchError);
   });
 
+  test("a live wait names its place in the journal, the same in every attempt, so a retry gets the same children", async () => {
+    const sent: unknown[] = [];
+    const api = {
+      wait: async (_runId: string, body: unknown) => {
+        sent.push(body);
+        return { snapshotId: "snap_2", waitpointIds: ["wp_next"], runIds: ["run_next"], resumeAt: null };
+      },
+      checkpoint: async () => ({ checkpointId: "cp_2", snapshotId: "snap_3" }),
+    } as unknown as RunRuntime["api"];
+    const task = async () => {
+      await step.run("charge", () => 1);
+      await wait.for({ seconds: 30 });
+      await step.run("flaky", () => 2).catch(() => undefined);
+      await tasks.triggerAndWait("child", {});
+      await step.run("live", () => 3);
+      await tasks.triggerAndWait("next", {});
+    };
+    // replayed up to the pending wait, then live: checkpoints on the next one and never settles
+    void runInRuntime({ ...replayRuntime(resume), api, suspended: () => undefined }, task);
+    await expect.poll(() => sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ wait: { kind: "run", taskId: "next" }, journalIndex: 5 });
+  });
+
   test("outside a task, waits and steps say where they may be called", async () => {
     await expect(step.run("x", () => 1)).rejects.toThrow(/only be called inside a task/);
     await expect(wait.for({ seconds: 1 })).rejects.toThrow(/only be called inside a task/);

@@ -56,6 +56,14 @@ export class Journal {
     return entry as WaitEntry & { result: WaitpointResult[] };
   }
 
+  /**
+   * Where the next live entry goes. A retried attempt replays (or re-runs) the same steps and
+   * waits in the same order, so this names a wait the same way in every attempt of the run.
+   */
+  nextIndex(): number {
+    return this.entries.length;
+  }
+
   /** Appends a live entry; it is what the next checkpoint carries. */
   record(entry: JournalEntry): void {
     this.entries.push(entry);

@@ -33,15 +33,25 @@ export async function performWait(runtime: RunRuntime, id: string, spec: WaitSpe
   if (runtime.waiting) throw new ConcurrentWaitError(`"${id}" started while another wait of run ${runtime.runId} was in progress; await waits one at a time`);
   runtime.waiting = true;
   try {
-    const askedAt = Date.now();
-    const waited = await runtime.api.wait(runtime.runId, { workerId: runtime.workerId, snapshotId: runtime.fence.snapshotId, wait: spec });
+    // The journal index lets the engine give a retried attempt the children this wait already triggered.
+    const journalIndex = runtime.journal.nextIndex();
+    // The engine checkpoints the run in this same call unless the wait ends within the threshold.
+    const checkpointUnlessSoon = { waitId: id, journal: runtime.journal.all(), thresholdMs: runtime.checkpointThresholdMs };
+    const waited = await runtime.api.wait(runtime.runId, {
+      workerId: runtime.workerId,
+      snapshotId: runtime.fence.snapshotId,
+      wait: spec,
+      journalIndex,
+      checkpoint: checkpointUnlessSoon,
+    });
     runtime.fence.snapshotId = waited.snapshotId;
     const entry = { type: "wait" as const, id, waitpointIds: waited.waitpointIds, runIds: waited.runIds, completed: false };
     runtime.journal.record(entry);
-
-    // measured from when the task asked, so a slow engine does not turn a long wait into a short one
-    const endsSoon = waited.resumeAt !== null && waited.resumeAt.getTime() - askedAt < runtime.checkpointThresholdMs;
-    if (!endsSoon && (await checkpoint(runtime, waited.snapshotId, id))) return new Promise<never>(() => undefined);
+    if (waited.checkpointed === true) {
+      runtime.logger.info("attempt:checkpointed", { runId: runtime.runId, wait: id });
+      runtime.suspended();
+      return new Promise<never>(() => undefined);
+    }
 
     const status = await pollUntilEnded(runtime, waited.snapshotId, waited.resumeAt);
     runtime.fence.snapshotId = status.snapshotId;
@@ -51,19 +61,6 @@ export async function performWait(runtime: RunRuntime, id: string, spec: WaitSpe
   } finally {
     runtime.waiting = false;
   }
-}
-
-/** True once the run is checkpointed; false when the wait ended (or the run moved on) first. */
-async function checkpoint(runtime: RunRuntime, snapshotId: string, id: string): Promise<boolean> {
-  try {
-    await runtime.api.checkpoint(runtime.runId, { workerId: runtime.workerId, snapshotId, journal: runtime.journal.all(), reason: id });
-  } catch (error) {
-    if (isStaleReply(error)) return false;
-    throw error;
-  }
-  runtime.logger.info("attempt:checkpointed", { runId: runtime.runId, wait: id });
-  runtime.suspended();
-  return true;
 }
 
 async function pollUntilEnded(runtime: RunRuntime, snapshotId: string, resumeAt: Date | null): Promise<WaitStatusResponse & { state: "resumed" }> {

@@ -3,7 +3,6 @@ import {
   heartbeatResponseSchema,
   registerWorkerResponseSchema,
   startAttemptResponseSchema,
-  checkpointResponseSchema,
   resumeResponseSchema,
   waitResponseSchema,
   waitStatusResponseSchema,
@@ -34,9 +33,11 @@ export interface WorkerApi {
   complete(runId: string, body: { workerId: string; snapshotId: string; result: AttemptResult }, giveUp: AbortSignal): Promise<void>;
   deregister(body: { workerId: string }): Promise<void>;
   /** Blocks the run on a wait. Not retried: a repeat after a lost reply is refused (409) anyway. */
-  wait(runId: string, body: { workerId: string; snapshotId: string; wait: WaitSpecInput }): Promise<WaitResponse>;
+  wait(
+    runId: string,
+    body: { workerId: string; snapshotId: string; wait: WaitSpecInput; journalIndex: number; checkpoint: { waitId: string; journal: Journal; thresholdMs: number } },
+  ): Promise<WaitResponse>;
   waitStatus(runId: string, body: { workerId: string; snapshotId: string }): Promise<WaitStatusResponse>;
-  checkpoint(runId: string, body: { workerId: string; snapshotId: string; journal: Journal; reason?: string }): Promise<{ checkpointId: string; snapshotId: string }>;
   /** Restores a run handed out from a checkpoint (instead of starting an attempt). */
   resume(runId: string, body: { workerId: string; snapshotId: string }): Promise<{ snapshotId: string; attemptNumber: number }>;
   /** `wait.createToken` inside a task */
@@ -74,8 +75,7 @@ export function createWorkerApi(request: JsonTransport): WorkerApi {
     // A batch wait triggers its children before it answers: give it longer than other calls.
     wait: (runId, body) => request({ method: "POST", path: runPath(runId, "wait"), body, schema: waitResponseSchema, retry: false, timeoutMs: waitTimeoutMs }),
     waitStatus: (runId, body) => request({ method: "POST", path: runPath(runId, "wait/status"), body, schema: waitStatusResponseSchema, retry: true }),
-    // Repeating a checkpoint or a resume is safe: the snapshot check refuses the second one.
-    checkpoint: (runId, body) => request({ method: "POST", path: runPath(runId, "checkpoint"), body, schema: checkpointResponseSchema, retry: true }),
+    // Repeating a resume is safe: the snapshot check refuses the second one.
     resume: (runId, body) => request({ method: "POST", path: runPath(runId, "resume"), body, schema: resumeResponseSchema, retry: true }),
     createToken: waitpointClient(request).createToken,
     deregister: (body) => request({ method: "POST", path: "/api/v1/worker/deregister", body, retry: { maxAttempts: 3 } }),

@@ -95,6 +95,39 @@ describe("checkpoints", () => {
     expect((await runOf(run.id)).attemptNumber).toBe(1);
   });
 
+  test("a wait sent with `checkpoint` checkpoints the run in the same call, with the wait's entry appended to the journal", async () => {
+    const run = await f.executingRun();
+    const until = new Date(Date.now() + 60_000);
+    const checkpoint = { waitId: "wait.for", journal: [journal[0]!], thresholdMs: 5_000 };
+    const waited = await engine().waits.wait(f.environment, run.id, { ...report(run.snapshotId), wait: { kind: "datetime", until }, checkpoint });
+    expect(waited.checkpointed).toBe(true);
+    const latest = await latestOf(run.id);
+    expect(latest.executionStatus).toBe("SUSPENDED");
+    expect(await f.historyOf(run.id)).toEqual(["QUEUED", "PENDING_EXECUTING", "EXECUTING", "EXECUTING_WITH_WAITPOINTS", "SUSPENDED"]);
+    const stored = await f.db.prisma.checkpoint.findUniqueOrThrow({ where: { id: latest.checkpointId! } });
+    expect(stored.journal).toEqual([journal[0], { type: "wait", id: "wait.for", waitpointIds: waited.waitpointIds, runIds: [], completed: false }]);
+    const inFlight = (await engine().resources.runQueue.inFlight({ envId: f.environment.id, count: 1_000 })).map((r) => r.runId);
+    expect(inFlight).not.toContain(run.id);
+  });
+
+  test("a wait sent with `checkpoint` stays on the worker when it ends within the threshold, or has ended already", async () => {
+    const short = await f.executingRun();
+    const until = new Date(Date.now() + 1_000);
+    const checkpoint = { waitId: "wait.for", journal: [], thresholdMs: 5_000 };
+    const waited = await engine().waits.wait(f.environment, short.id, { ...report(short.snapshotId), wait: { kind: "datetime", until }, checkpoint });
+    expect(waited.checkpointed).toBe(false);
+    expect((await latestOf(short.id)).executionStatus).toBe("EXECUTING_WITH_WAITPOINTS");
+
+    const { token } = await engine().waits.createToken(f.environment.id, {});
+    await engine().waits.completeToken(f.environment.id, token.id, "done before the wait");
+    const ended = await f.executingRun();
+    const tokenWait = { kind: "token" as const, tokenId: token.id };
+    const answered = await engine().waits.wait(f.environment, ended.id, { ...report(ended.snapshotId), wait: tokenWait, checkpoint: { ...checkpoint, waitId: "wait.forToken" } });
+    expect(answered.checkpointed).toBe(false);
+    expect((await latestOf(ended.id)).executionStatus).toBe("EXECUTING");
+    expect(await f.db.prisma.checkpoint.count({ where: { runId: { in: [short.id, ended.id] } } })).toBe(0);
+  });
+
   test("a restore handed to a worker that never took it is requeued and still carries what its waits returned", async () => {
     const { token } = await engine().waits.createToken(f.environment.id, {});
     const run = await f.executingRun();
