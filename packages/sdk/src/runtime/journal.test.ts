@@ -79,9 +79,8 @@ describe("replaying a task with its journal", () => {
     const api = {
       wait: async (_runId: string, body: unknown) => {
         sent.push(body);
-        return { snapshotId: "snap_2", waitpointIds: ["wp_next"], runIds: ["run_next"], resumeAt: null };
+        return { snapshotId: "snap_2", waitpointIds: ["wp_next"], runIds: ["run_next"], resumeAt: null, checkpointed: true };
       },
-      checkpoint: async () => ({ checkpointId: "cp_2", snapshotId: "snap_3" }),
     } as unknown as RunRuntime["api"];
     const task = async () => {
       await step.run("charge", () => 1);
@@ -94,7 +93,8 @@ describe("replaying a task with its journal", () => {
     // replayed up to the pending wait, then live: checkpoints on the next one and never settles
     void runInRuntime({ ...replayRuntime(resume), api, suspended: () => undefined }, task);
     await expect.poll(() => sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ wait: { kind: "run", taskId: "next" }, journalIndex: 5 });
+    expect(sent[0]).toMatchObject({ wait: { kind: "run", taskId: "next" }, journalIndex: 5, checkpoint: { waitId: "triggerAndWait:next" } });
+    expect((sent[0] as { checkpoint: { journal: unknown[] } }).checkpoint.journal).toHaveLength(5);
   });
 
   test("outside a task, waits and steps say where they may be called", async () => {
