@@ -5,7 +5,8 @@ import type { RunLocker } from "../locking/runLocker.ts";
 import { logEvent, runLogger } from "../logging/logger.ts";
 import { assertTransition } from "../state-machine/transitions.ts";
 import { applyMutations, recordRefusal, snapshotCreateData } from "./applyMutations.ts";
-import { insertRecords, newSnapshotId } from "./insertRecords.ts";
+import { newRunId } from "../systems/ids.ts";
+import { insertRecords, insertRunWithSnapshot, newSnapshotId } from "./insertRecords.ts";
 import { planMutation } from "./planMutation.ts";
 import { latestSnapshotRow } from "./runRows.ts";
 import type { CreateRunData, InitialSnapshot, RunState, SnapshotChange } from "./types.ts";
@@ -54,34 +55,31 @@ export class SnapshotSystem {
   }
 
   /**
-   * Creates a run and its first snapshot in one transaction. No lock: until this commits, no other
+   * Creates a run and its first snapshot in one statement. No lock: until this commits, no other
    * operation can know the run. Throws InvalidTransitionError (nothing written) when the initial
    * status is not one a run may start in.
    */
   async createRun(data: CreateRunData, initial: InitialSnapshot): Promise<RunState> {
-    assertTransition(data.id ?? "(new run)", null, initial.executionStatus, initial.runStatus);
+    const runId = data.id ?? newRunId();
+    assertTransition(runId, null, initial.executionStatus, initial.runStatus);
+    const now = new Date();
     const snapshotId = newSnapshotId();
-    const state = await this.prisma.$transaction(async (tx) => {
-      const run = await tx.taskRun.create({ data: { ...data, status: initial.runStatus, latestSnapshotId: snapshotId } });
-      const snapshot = await tx.executionSnapshot.create({
-        data: snapshotCreateData({
-          id: snapshotId,
-          runId: run.id,
-          environmentId: run.environmentId,
-          executionStatus: initial.executionStatus,
-          runStatus: initial.runStatus,
-          description: initial.description,
-          isValid: true,
-          error: null,
-          attemptNumber: initial.attemptNumber ?? null,
-          workerId: null,
-          checkpointId: null,
-          previousSnapshotId: null,
-          completedWaitpointIds: [],
-        }),
-      });
-      return { run, snapshot };
-    });
+    const state = await insertRunWithSnapshot(
+      this.prisma,
+      // Prisma writes an empty list for an omitted list column, and reads NULL back as one
+      { createdAt: now, tags: [], ...data, id: runId, status: initial.runStatus, latestSnapshotId: snapshotId, updatedAt: now },
+      {
+        id: snapshotId,
+        runId,
+        environmentId: data.environmentId,
+        executionStatus: initial.executionStatus,
+        runStatus: initial.runStatus,
+        description: initial.description,
+        isValid: true,
+        attemptNumber: initial.attemptNumber ?? null,
+        createdAt: now,
+      },
+    );
     logEvent(runLogger(this.logger, { runId: state.run.id }), "info", "run:created", {
       snapshotId: state.snapshot.id,
       executionStatus: state.snapshot.executionStatus,

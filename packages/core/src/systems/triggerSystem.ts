@@ -241,8 +241,10 @@ export class TriggerSystem {
 }
 
 /** A Prisma unique-constraint violation (P2002): a concurrent writer got there first. */
+/** A unique constraint refused the write: through Prisma (P2002), or hand-written SQL on pg (23505). */
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return error.code === "P2002";
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505";
 }
 
 /** How a run starts later than now: a `delay`, or a debounce window (with its stored state). */
