@@ -1,11 +1,13 @@
 import type { z } from "zod";
 import { defaultBackoff, withRetries, type BackoffOptions } from "../backoff.ts";
 import { isTransientError, RunEngineApiError, RunEngineConnectionError } from "./apiErrors.ts";
+import { nodeHttpRequest, type HttpResponse, type HttpSend } from "./nodeHttp.ts";
 
 export interface TransportOptions {
   apiUrl: string;
   apiKey: string;
-  fetch?: typeof fetch;
+  /** sends the requests (default: node:http with kept-alive connections); `fetch` fits */
+  fetch?: HttpSend;
   /** a request that has not answered after this long counts as a network error (default 30 s) */
   requestTimeoutMs?: number;
   /** backoff between retries of retryable calls, and how many calls in all (default 4) */
@@ -33,7 +35,7 @@ export type JsonTransport = <T = undefined>(request: JsonRequest<T>) => Promise<
 
 /** JSON over HTTP with the environment API key, typed error replies and retries of safe calls. */
 export function createJsonTransport(options: TransportOptions): JsonTransport {
-  const fetchFn = options.fetch ?? globalThis.fetch;
+  const send = options.fetch ?? nodeHttpRequest;
   const baseUrl = options.apiUrl.replace(/\/+$/, "");
   const backoff = { ...defaultBackoff, ...options.retry };
   const defaultMaxAttempts = options.retry?.maxAttempts ?? 4;
@@ -49,10 +51,10 @@ export function createJsonTransport(options: TransportOptions): JsonTransport {
     // A JSON content type with an empty body is refused by the api, so bodiless calls send neither.
     if (request.body !== undefined) headers["content-type"] = "application/json";
 
-    let response: Response;
+    let response: HttpResponse;
     let text: string;
     try {
-      response = await fetchFn(url, {
+      response = await send(url, {
         method: request.method,
         headers,
         body: request.body === undefined ? undefined : JSON.stringify(request.body),

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { backoffDelayMs, defaultBackoff, sleep, type BackoffOptions } from "../backoff.ts";
 import { createJsonTransport } from "../http/jsonTransport.ts";
+import type { HttpSend } from "../http/nodeHttp.ts";
 import type { AnyTask } from "../task.ts";
 import { runAttempt, type Attempt } from "./attempt.ts";
 import { toTaskManifest } from "./taskManifest.ts";
@@ -32,7 +33,8 @@ export interface WorkerOptions {
   shutdownGraceMs?: number;
   /** JSON lines on stdout by default */
   logger?: WorkerLogger;
-  fetch?: typeof fetch;
+  /** sends the calls to the engine (default: node:http, kept-alive); the built-in `fetch` fits */
+  fetch?: HttpSend;
   /** backoff between retries of calls to the engine */
   retry?: Partial<BackoffOptions>;
 }
