@@ -188,7 +188,13 @@ export async function completeRunWaitpoint(resources: EngineResources, run: Task
  */
 async function completeBatchWaitpointIfDone(resources: EngineResources, batchId: string): Promise<void> {
   const { prisma } = resources;
-  const waitpoint = await prisma.waitpoint.findUnique({ where: { completedByBatchId: batchId }, select: { id: true, status: true } });
+  // every run of every batch ends here, and most batches have no waitpoint: one cheap read
+  const { rows } = await sqlPool(prisma).query<{ id: string; status: string }>({
+    name: "re_batch_waitpoint",
+    text: `SELECT id, status FROM "Waitpoint" WHERE "completedByBatchId" = $1`,
+    values: [batchId],
+  });
+  const waitpoint = rows[0];
   if (!waitpoint || waitpoint.status === "COMPLETED") return;
   const unfinished = await prisma.taskRun.count({ where: { batchId, status: { notIn: [...finalRunStatuses] } } });
   if (unfinished > 0) return;
