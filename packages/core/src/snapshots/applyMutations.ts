@@ -6,7 +6,7 @@ import { rowSeparator, splitRow } from "./runRows.ts";
 import type { MutationPlan, RunState, SnapshotWrite } from "./types.ts";
 
 /** The snapshot insert for `write`, as Prisma create data. */
-export function snapshotCreateData(write: SnapshotWrite & { id?: string }): Prisma.ExecutionSnapshotUncheckedCreateInput {
+function snapshotCreateData(write: SnapshotWrite & { id?: string }): Prisma.ExecutionSnapshotUncheckedCreateInput {
   const { completedWaitpointIds, ...columns } = write;
   return {
     ...columns,

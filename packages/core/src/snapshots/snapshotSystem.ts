@@ -4,7 +4,7 @@ import { NotFoundError } from "../errors/runEngineError.ts";
 import type { RunLocker } from "../locking/runLocker.ts";
 import { logEvent, runLogger } from "../logging/logger.ts";
 import { assertTransition } from "../state-machine/transitions.ts";
-import { applyMutations, recordRefusal, snapshotCreateData } from "./applyMutations.ts";
+import { applyMutations, recordRefusal } from "./applyMutations.ts";
 import { newRunId } from "../systems/ids.ts";
 import { insertRecords, insertRunWithSnapshot, newSnapshotId } from "./insertRecords.ts";
 import { planMutation } from "./planMutation.ts";
@@ -68,17 +68,7 @@ export class SnapshotSystem {
       this.prisma,
       // Prisma writes an empty list for an omitted list column, and reads NULL back as one
       { createdAt: now, tags: [], ...data, id: runId, status: initial.runStatus, latestSnapshotId: snapshotId, updatedAt: now },
-      {
-        id: snapshotId,
-        runId,
-        environmentId: data.environmentId,
-        executionStatus: initial.executionStatus,
-        runStatus: initial.runStatus,
-        description: initial.description,
-        isValid: true,
-        attemptNumber: initial.attemptNumber ?? null,
-        createdAt: now,
-      },
+      firstSnapshotRow(snapshotId, { id: runId, environmentId: data.environmentId }, initial, now),
     );
     logEvent(runLogger(this.logger, { runId: state.run.id }), "info", "run:created", {
       snapshotId: state.snapshot.id,
@@ -98,17 +88,7 @@ export class SnapshotSystem {
     if (rows.length === 0) return;
     assertTransition(rows[0]!.id, null, initial.executionStatus, initial.runStatus);
     const now = new Date();
-    const snapshots = rows.map((row) => ({
-      id: newSnapshotId(),
-      runId: row.id,
-      environmentId: row.environmentId,
-      executionStatus: initial.executionStatus,
-      runStatus: initial.runStatus,
-      description: initial.description,
-      isValid: true,
-      attemptNumber: initial.attemptNumber ?? null,
-      createdAt: now,
-    }));
+    const snapshots = rows.map((row) => firstSnapshotRow(newSnapshotId(), row, initial, now));
     await this.prisma.$transaction([
       insertRecords(
         this.prisma,
@@ -187,6 +167,21 @@ export class SnapshotSystem {
       orderBy: { sequence: "asc" },
     });
   }
+}
+
+/** The row of a new run's first snapshot. */
+function firstSnapshotRow(id: string, run: { id: string; environmentId: string }, initial: InitialSnapshot, now: Date) {
+  return {
+    id,
+    runId: run.id,
+    environmentId: run.environmentId,
+    executionStatus: initial.executionStatus,
+    runStatus: initial.runStatus,
+    description: initial.description,
+    isValid: true,
+    attemptNumber: initial.attemptNumber ?? null,
+    createdAt: now,
+  };
 }
 
 function attemptOf(snapshot: ExecutionSnapshot): { attempt?: number } {
