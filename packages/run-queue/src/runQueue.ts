@@ -26,6 +26,7 @@ import { decodeName, RunQueueKeys } from "./keys.ts";
 import { RunLocator } from "./locator.ts";
 import { runQueueScripts } from "./scriptLoader.ts";
 import { ShardIndex } from "./shardIndex.ts";
+import { TickBatch } from "./tickBatch.ts";
 import {
   type DeadLetter,
   type DequeuedMessage,
@@ -67,6 +68,10 @@ const optionsSchema = z.object({
   visibilityTimeoutMs: z.number().int().positive().default(5 * 60_000),
   maxNackAttempts: z.number().int().nonnegative().default(10),
 });
+
+// Built once: a zod schema is costly to build, and dequeue and extend validate on every call.
+const countSchema = z.number().int().min(0);
+const positiveIntSchema = z.number().int().positive();
 
 /** Runs of one env per enqueue script call: big enough to amortise the call, short enough not to stall Redis. */
 const ENQUEUE_CHUNK = 500;
@@ -115,6 +120,7 @@ export class RunQueue {
   readonly #logger: Logger | undefined;
   readonly #clock: () => number;
   readonly #stop = new AbortController();
+  readonly #acks = new TickBatch<{ runId: string; hint: string | undefined }, boolean>((runs) => this.#ackAll(runs));
   #reclaimer: Promise<void> | undefined;
 
   constructor(options: RunQueueOptions) {
@@ -208,7 +214,7 @@ export class RunQueue {
    */
   async dequeue(options: { consumerId: string; maxCount: number; envIds?: readonly string[] }): Promise<DequeuedMessage[]> {
     this.#assertOpen();
-    const maxCount = validate(z.number().int().min(0), options.maxCount, "dequeue maxCount");
+    const maxCount = validate(countSchema, options.maxCount, "dequeue maxCount");
     const envIds = options.envIds?.map((envId) => validate(envIdSchema, envId, "dequeue envIds"));
     const out: DequeuedMessage[] = [];
     for (let round = 0; round < DEQUEUE_ROUNDS && out.length < maxCount; round++) {
@@ -244,23 +250,13 @@ export class RunQueue {
     return out;
   }
 
-  /** The run is done: forget it and free its slot. Returns false for an unknown run (e.g. acked twice). */
+  /**
+   * The run is done: forget it and free its slot. Returns false for an unknown run (e.g. acked twice).
+   * The acks called within one tick are acked together, as one ackMany (see TickBatch).
+   */
   async ack(runId: string, options: RunRef = {}): Promise<boolean> {
     this.#assertOpen();
-    const hint = this.#hint(options);
-    try {
-      const { state, locatorDropped } = await this.#withRun(runId, hint, async (envId) => {
-        const result = await ackScript(this.#ctx, envId, this.#clock(), runId);
-        if (!result.found) throw errorFromScriptCode(ScriptCode.RUN_NOT_FOUND, runId, "ack");
-        return result;
-      });
-      if (locatorDropped) this.#locator.forget(runId);
-      await Promise.all([locatorDropped ? undefined : this.#locator.drop(runId), this.#report(state)]);
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+    return this.#acks.add({ runId, hint: this.#hint(options) });
   }
 
   /**
@@ -274,10 +270,16 @@ export class RunQueue {
     this.#assertOpen();
     const hint = this.#hint(options);
     const ids = runIds.map((runId) => validate(envIdSchema, runId, "ackMany runId"));
+    return this.#ackAll(ids.map((runId) => ({ runId, hint })));
+  }
+
+  /** Acks runs, each first in its hinted or cached env, then the rest through the locator. */
+  async #ackAll(runs: readonly { runId: string; hint: string | undefined }[]): Promise<boolean[]> {
+    const ids = runs.map((run) => run.runId);
     const found = new Array<boolean>(ids.length).fill(false);
     const guessed = new Map<number, string>();
     const unknown: number[] = [];
-    ids.forEach((runId, i) => {
+    runs.forEach(({ runId, hint }, i) => {
       const envId = hint ?? this.#locator.cached(runId);
       if (envId === undefined) unknown.push(i);
       else guessed.set(i, envId);
@@ -316,14 +318,17 @@ export class RunQueue {
       for (let start = 0; start < list.length; start += ACK_CHUNK) {
         const chunk = list.slice(start, start + ACK_CHUNK);
         calls.push(
-          ackManyScript(this.#ctx, envId, this.#clock(), chunk.map((i) => ids[i] as string)).then((result) => {
+          this.#ackInEnv(envId, chunk.map((i) => ids[i] as string)).then((result) => {
             states.push(result.state);
             chunk.forEach((i, n) => {
               if (result.found[n]) {
                 found[i] = true;
                 if (result.locatorsDropped) this.#locator.forget(ids[i] as string);
                 else acked.push(ids[i] as string);
-              } else missed.push(i);
+              } else {
+                this.#locator.forget(ids[i] as string);
+                missed.push(i);
+              }
             });
           }),
         );
@@ -331,6 +336,15 @@ export class RunQueue {
     }
     await Promise.all(calls);
     return missed;
+  }
+
+  /** One env's runs acked in one script call: a single run takes ack-7, which defines fewer helpers than ackMany-6. */
+  async #ackInEnv(envId: string, runIds: readonly string[]): Promise<{ state: EnvState; found: boolean[]; locatorsDropped: boolean }> {
+    if (runIds.length === 1) {
+      const { state, found, locatorDropped } = await ackScript(this.#ctx, envId, this.#clock(), runIds[0] as string);
+      return { state, found: [found], locatorsDropped: locatorDropped };
+    }
+    return ackManyScript(this.#ctx, envId, this.#clock(), runIds);
   }
 
   /**
@@ -427,7 +441,7 @@ export class RunQueue {
   async extend(runId: string, options: { visibilityTimeoutMs?: number } & RunRef = {}): Promise<number> {
     this.#assertOpen();
     const now = this.#clock();
-    const deadline = now + validate(z.number().int().positive(), options.visibilityTimeoutMs ?? this.#visibilityTimeoutMs, "visibilityTimeoutMs");
+    const deadline = now + validate(positiveIntSchema, options.visibilityTimeoutMs ?? this.#visibilityTimeoutMs, "visibilityTimeoutMs");
     const { state } = await this.#withRun(runId, this.#hint(options), (envId) => extendScript(this.#ctx, envId, now, runId, deadline));
     await this.#report(state);
     return deadline;
@@ -526,8 +540,8 @@ export class RunQueue {
       options.limit === null
         ? null
         : {
-            limit: validate(z.number().int().positive(), options.limit, "rate limit"),
-            periodMs: validate(z.number().int().positive(), options.periodMs, "rate periodMs"),
+            limit: validate(positiveIntSchema, options.limit, "rate limit"),
+            periodMs: validate(positiveIntSchema, options.periodMs, "rate periodMs"),
             perKey: options.perKey ?? false,
           };
     const { state } = await setRateLimitScript(this.#ctx, envId, this.#clock(), queue, rate);
@@ -587,7 +601,7 @@ export class RunQueue {
    */
   async claimRebuild(leaseMs: number): Promise<boolean> {
     this.#assertOpen();
-    const ms = validate(z.number().int().positive(), leaseMs, "leaseMs");
+    const ms = validate(positiveIntSchema, leaseMs, "leaseMs");
     return (await this.#ctx.redis.set(this.keys.builtMarker(), "rebuilding", "PX", ms, "NX")) === "OK";
   }
 

@@ -4,8 +4,8 @@ import { decodeName } from "../keys.ts";
 import type { DequeuedMessage } from "../types.ts";
 import { type CommandContext, type EnvState, parseReply, runEnvScript } from "./context.ts";
 
-const field = z.union([z.string(), z.number()]);
-const reply = z.tuple([z.number()], field);
+// The fields were checked (strings or numbers) with the whole reply, in parseEnvReply.
+const servedSchema = z.number();
 
 /** Takes up to `count` runs of one env (see lua/dequeue-6.lua). */
 export async function dequeueScript(
@@ -17,7 +17,8 @@ export async function dequeueScript(
   consumerId: string,
 ): Promise<{ state: EnvState; messages: DequeuedMessage[] }> {
   const { state, rest } = await runEnvScript(ctx, "dequeue", envId, now, [count, deadline, consumerId]);
-  const [served, ...fields] = parseReply(reply, rest, "dequeue");
+  const served = parseReply(servedSchema, rest[0], "dequeue");
+  const fields = rest.slice(1);
   if (fields.length !== served * 8) {
     throw new RunQueueError("UNEXPECTED_REPLY", `dequeue: ${served} runs but ${fields.length} fields`);
   }

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { ScriptRegistry } from "../scriptLoader.ts";
 import { leftoverState, testSetup } from "./redisForTests.ts";
 
 const setup = testSetup("ack");
@@ -71,6 +72,29 @@ describe("ack (ack-7.lua)", () => {
     expect(await q.stats({ envId: "ee", queue: "jobs" })).toEqual({ queued: 0, inFlight: 1, limit: null });
     expect(await q.ack("e2")).toBe(true);
     const left = Object.keys(await leftoverState(redis, setup.prefix)).filter((key) => key.includes("{env:ee}"));
+    expect(left).toEqual([]);
+  });
+
+  it("acks called in one tick go out as one script call per env, each with its own answer", async () => {
+    const q = setup.queue();
+    const { redis } = setup;
+    await q.enqueueMany(["f1", "f2", "f3"].map((runId) => ({ runId, orgId: "org", envId: "ef", queue: "jobs" })));
+    await q.enqueueMany(["g1", "g2"].map((runId) => ({ runId, orgId: "org", envId: "eg", queue: "jobs" })));
+    expect(await q.dequeue({ consumerId: "c", maxCount: 2, envIds: ["ef"] })).toHaveLength(2);
+    expect(await q.dequeue({ consumerId: "c", maxCount: 2, envIds: ["eg"] })).toHaveLength(2);
+    const run = vi.spyOn(ScriptRegistry.prototype, "run");
+    try {
+      // f1, f2, g1, g2 in flight, f3 queued; f1 twice (acked once, as two calls in a row would be).
+      const acked = await Promise.all(["f1", "f2", "f3", "g1", "g2", "f1", "unknown"].map((runId) => q.ack(runId)));
+      expect(acked).toEqual([true, true, true, true, true, false, false]);
+      const ops = run.mock.calls.map((call) => call[1]).filter((op) => op === "ack" || op === "ackMany");
+      expect(ops).toEqual(["ackMany", "ackMany"]);
+    } finally {
+      run.mockRestore();
+    }
+    expect(await q.stats({ envId: "ef" })).toEqual({ queued: 0, inFlight: 0, limit: null });
+    expect(await q.stats({ envId: "eg" })).toEqual({ queued: 0, inFlight: 0, limit: null });
+    const left = Object.keys(await leftoverState(redis, setup.prefix)).filter((key) => key.includes("{env:ef}") || key.includes("{env:eg}"));
     expect(left).toEqual([]);
   });
 });
