@@ -170,9 +170,6 @@ export class WaitpointSystem {
  */
 export async function completeRunWaitpoint(resources: EngineResources, run: TaskRun): Promise<void> {
   if (run.batchId) await completeBatchWaitpointIfDone(resources, run.batchId);
-  // Only a run's parent waits on its RUN waitpoint (runWaitpoints serves the waits that trigger
-  // children), so a run without a parent has none: no query on the path of every plain run.
-  if (run.parentRunId === null) return;
   const { rows } = await sqlPool(resources.prisma).query<{ id: string }>({
     name: "re_pending_run_waitpoint",
     text: `SELECT id FROM "Waitpoint" WHERE "completedByRunId" = $1 AND status = 'PENDING'`,
