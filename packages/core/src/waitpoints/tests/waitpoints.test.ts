@@ -253,6 +253,22 @@ describe("a parent waiting on a child", () => {
     expect((await engine().waits.waitpoints.runWaitpoint(childId)).id).toBe(waitpoint.id);
   });
 
+  test("a triggerAndWait that joins a run triggered without a parent (its idempotency key) resumes the parent when that run ends", async () => {
+    const parent = await f.executingRun();
+    const { id: standaloneId } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1, options: { idempotencyKey: "shared-report" } });
+    const wait = { kind: "run" as const, taskId: "hello", payload: 1, options: { idempotencyKey: "shared-report" } };
+    const waited = await engine().waits.wait(f.environment, parent.id, { ...report(parent.snapshotId), wait });
+    expect(waited.runIds).toEqual([standaloneId]);
+    expect((await runOf(standaloneId)).parentRunId).toBeNull();
+    const standalone = await f.dequeue(standaloneId);
+    await finish(standaloneId, (await engine().startAttempt(f.environment.id, standaloneId, report(standalone.snapshotId))).snapshotId, { shared: true });
+    await waitForExecutionStatus(parent.id, "EXECUTING");
+    expect(await engine().waits.waitStatus(f.environment.id, parent.id, report(waited.snapshotId))).toMatchObject({
+      state: "resumed",
+      completedWaitpoints: [{ type: "RUN", output: { shared: true }, isError: false }],
+    });
+  });
+
   test("a BATCH waitpoint completes once every run of the batch is final, with each run's outcome in order", async () => {
     const { batchId, runs } = await engine().batchTrigger(f.environment, "hello", [{ payload: 1 }, { payload: 2 }]);
     const waitpoint = await engine().waits.waitpoints.batchWaitpoint(batchId);
