@@ -9,7 +9,8 @@ import { E2EEngine, waitFor } from "./engineFixture.ts";
 let e: E2EEngine;
 beforeAll(async () => {
   e = await E2EEngine.start("e2e_waitpoints_retry", {
-    HEARTBEAT_EXECUTING_TIMEOUT_MS: "4000",
+    // shorter than triggering the batch's children takes (see the first test); workers beat 4×/s
+    HEARTBEAT_EXECUTING_TIMEOUT_MS: "1000",
     HEARTBEAT_PENDING_EXECUTING_TIMEOUT_MS: "15000",
     HEARTBEAT_MONITOR_INTERVAL_MS: "200",
   });
@@ -18,21 +19,24 @@ afterAll(async () => {
   await e?.close();
 });
 
+const workerEnv = { RUNENGINE_WORKER_HEARTBEAT_INTERVAL_MS: "250" };
+
 /**
- * The parent's worker dies while its batchTriggerAndWait is being answered: the engine triggers the
- * children and blocks the parent, but no checkpoint ever records the wait. The heartbeat monitor
- * fails the attempt and another worker retries it.
+ * The parent's worker dies while its batchTriggerAndWait is being answered. The engine goes on
+ * triggering the children (one by one: each has a delay), and the heartbeat monitor fails the
+ * attempt before the wait is blocked and checkpointed, so no checkpoint records it. Another
+ * worker retries the parent.
  */
 test("a parent retried after its worker's SIGKILL mid-wait waits on the children its first attempt triggered; each ran once", async () => {
-  const count = 300;
-  const first = await e.startWorker("retry-a", 10, { tasksFile: "waitTasks.ts" });
+  const count = 600;
+  const first = await e.startWorker("retry-a", 10, { tasksFile: "waitTasks.ts", env: workerEnv });
   const { id } = await e.client.trigger("slow-batch-parent", { count });
   const children = () => e.db.prisma.taskRun.count({ where: { parentRunId: id } });
   // the wait is being answered: children exist, the worker has no reply yet
   await waitFor(async () => (await children()) > 0, 30_000, 5);
   first.child.kill("SIGKILL");
   await first.exited;
-  await e.startWorker("retry-b", 10, { tasksFile: "waitTasks.ts" });
+  await e.startWorker("retry-b", 10, { tasksFile: "waitTasks.ts", env: workerEnv });
 
   const run = await e.client.runs.poll(id, { intervalMs: 250, timeoutMs: 110_000 });
   expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
@@ -46,7 +50,7 @@ test("a parent retried after its worker's SIGKILL mid-wait waits on the children
 });
 
 test("a parent whose first attempt failed after its triggerAndWait ended gets the finished child's output at once on retry", async () => {
-  await e.startWorker("retry-c", 10, { tasksFile: "waitTasks.ts" });
+  await e.startWorker("retry-c", 10, { tasksFile: "waitTasks.ts", env: workerEnv });
   const { id } = await e.client.trigger("fails-after-its-wait", { i: 7 });
   const run = await e.client.runs.poll(id, { intervalMs: 250, timeoutMs: 60_000 });
   expect(run.status).toBe("COMPLETED_SUCCESSFULLY");

@@ -29,7 +29,12 @@ export class BlockingSystem {
    * newest and it is EXECUTING. A waitpoint completed already still counts: the run is continued
    * at once.
    */
-  async block(runId: string, report: { workerId: string; snapshotId: string }, waitpoints: readonly BlockingWaitpoint[], description: string): Promise<RunState> {
+  async block(
+    runId: string,
+    report: { workerId: string; snapshotId: string },
+    waitpoints: readonly BlockingWaitpoint[],
+    description: string,
+  ): Promise<{ state: RunState; outcome: ContinueOutcome }> {
     const { snapshots, locker } = this.resources;
     return locker.lock(runId, async () => {
       const latest = await snapshots.latestSnapshot(runId);
@@ -43,8 +48,7 @@ export class BlockingSystem {
         { expectedSnapshotId: latest.id, executionStatus: "EXECUTING_WITH_WAITPOINTS", runStatus: "EXECUTING", description },
         { latest, afterCommit: (next) => trackHeartbeat(this.resources, next) },
       );
-      await this.continueIfUnblocked(runId, state.snapshot);
-      return state;
+      return { state, outcome: await this.continueIfUnblocked(runId, state.snapshot) };
     });
   }
 

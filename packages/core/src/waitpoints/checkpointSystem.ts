@@ -5,6 +5,7 @@ import { NotFoundError, StaleSnapshotError, ValidationError } from "../errors/ru
 import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import { completedWaitpointsSchema, journalSchema, type CompletedWaitpoint, type Journal, type ResumeFromCheckpoint, type WaitStatusResponse } from "../schemas/waitpoint.ts";
 import { runWithLatestSnapshot } from "../snapshots/runRows.ts";
+import type { RunState } from "../snapshots/types.ts";
 import { newCheckpointId } from "../systems/ids.ts";
 import type { EngineResources } from "../systems/resources.ts";
 import type { BlockingSystem } from "./blockingSystem.ts";
@@ -33,10 +34,10 @@ export class CheckpointSystem {
    * when `snapshotId` is no longer the run's newest (its waits completed first, a cancel, another
    * attempt): the worker then keeps or drops the run as the newest snapshot says.
    */
-  async suspend(environmentId: string, runId: string, report: CheckpointReport): Promise<{ checkpointId: string; snapshotId: string }> {
+  async suspend(environmentId: string, runId: string, report: CheckpointReport, known?: RunState): Promise<{ checkpointId: string; snapshotId: string }> {
     const { prisma, snapshots, locker } = this.resources;
     return locker.lock(runId, async () => {
-      const found = await runWithLatestSnapshot(prisma, runId);
+      const found = known ? { run: known.run, latest: known.snapshot } : await runWithLatestSnapshot(prisma, runId);
       if (!found || found.run.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
       const { run, latest } = found;
       if (latest.id !== report.snapshotId || latest.workerId !== report.workerId) {
@@ -81,11 +82,12 @@ export class CheckpointSystem {
 
   /**
    * suspend() for a run that may have moved on since it blocked (its wait ended at once, a cancel):
-   * false then, instead of an error, and the worker keeps the run.
+   * false then, instead of an error, and the worker keeps the run. `known` is the run's state as
+   * the caller, holding the run's lock, has just written it.
    */
-  async trySuspend(environmentId: string, runId: string, report: CheckpointReport): Promise<boolean> {
+  async trySuspend(environmentId: string, runId: string, report: CheckpointReport, known?: RunState): Promise<boolean> {
     try {
-      await this.suspend(environmentId, runId, report);
+      await this.suspend(environmentId, runId, report, known);
       return true;
     } catch (error) {
       if (error instanceof StaleSnapshotError || error instanceof ValidationError) return false;

@@ -43,15 +43,16 @@ export class WaitSystem {
     const planned = await this.plan(environment, runId, request.wait, request.journalIndex);
     const waitpointIds = planned.waitpoints.map((w) => w.waitpointId);
     return this.resources.locker.lock(runId, async () => {
-      const state = await this.blocking.block(runId, request, planned.waitpoints, planned.description);
+      const { state, outcome } = await this.blocking.block(runId, request, planned.waitpoints, planned.description);
       const response: WaitResponse = { snapshotId: state.snapshot.id, waitpointIds, runIds: planned.runIds, resumeAt: planned.resumeAt };
       const { checkpoint } = request;
       if (!checkpoint) return response;
       const endsSoon = planned.resumeAt !== null && planned.resumeAt.getTime() - receivedAt < checkpoint.thresholdMs;
-      if (endsSoon) return { ...response, checkpointed: false };
+      // "blocked": `state` is still the run's newest; otherwise its wait had ended and it went on
+      if (endsSoon || outcome !== "blocked") return { ...response, checkpointed: false };
       const entry = { type: "wait" as const, id: checkpoint.waitId, waitpointIds, runIds: planned.runIds, completed: false };
       const report = { workerId: request.workerId, snapshotId: state.snapshot.id, journal: [...checkpoint.journal, entry], reason: checkpoint.waitId };
-      return { ...response, checkpointed: await this.checkpoints.trySuspend(environment.id, runId, report) };
+      return { ...response, checkpointed: await this.checkpoints.trySuspend(environment.id, runId, report, state) };
     });
   }
 

@@ -172,7 +172,7 @@ describe("checkpoints", () => {
     const run = await f.executingRun();
     const { prisma } = f.db;
     // three waitpoints on one wait: block directly, as a batch wait does
-    const blocked = await engine().waits.blocking.block(run.id, report(run.snapshotId), tokens.map(({ token }) => ({ waitpointId: token.id })), "three tokens");
+    const { state: blocked } = await engine().waits.blocking.block(run.id, report(run.snapshotId), tokens.map(({ token }) => ({ waitpointId: token.id })), "three tokens");
     await engine().waits.checkpoint(f.environment.id, run.id, { ...report(blocked.snapshot.id), journal });
     await Promise.all(tokens.map(({ token }, i) => engine().waits.completeToken(f.environment.id, token.id, i)));
     const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => engine().waits.continueRunIfUnblocked(run.id)));
