@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { Prisma, sqlPool, type ExecutionSnapshot, type PrismaClient, type SqlClient, type TaskRun } from "@runengine/database";
 import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
-import { assertColumnName, newSnapshotId, recordsJson } from "./insertRecords.ts";
+import { newSnapshotId } from "../systems/ids.ts";
+import { assertColumnName, recordsJson } from "./insertRecords.ts";
 import { rowSeparator, splitRow } from "./runRows.ts";
 import type { MutationPlan, RunState, SnapshotWrite } from "./types.ts";
 

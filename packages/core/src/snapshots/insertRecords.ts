@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { Prisma, sqlPool, type ExecutionSnapshot, type PrismaClient, type TaskRun } from "@runengine/database";
 import { rowSeparator, splitRow } from "./runRows.ts";
 import type { RunState } from "./types.ts";
@@ -56,9 +56,4 @@ function definedColumns(row: Record<string, unknown>): string[] {
   const columns = Object.keys(row).filter((column) => row[column] !== undefined);
   columns.forEach(assertColumnName);
   return columns;
-}
-
-/** Snapshot ids of runs created in bulk (Prisma generates the others); unique like a cuid. */
-export function newSnapshotId(): string {
-  return `snap_${Date.now().toString(36)}${randomBytes(8).toString("hex")}`;
 }

@@ -11,6 +11,10 @@ export function newRunId(): string {
 }
 
 /** Ids of the rows the hot path inserts by hand-written SQL (Prisma generates the others). */
+export function newSnapshotId(): string {
+  return newTimeOrderedId("snap");
+}
+
 export function newCheckpointId(): string {
   return newTimeOrderedId("cp");
 }
