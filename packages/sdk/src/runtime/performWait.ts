@@ -1,6 +1,5 @@
 import type { WaitSpecInput, WaitStatusResponse } from "@runengine/core/schemas";
 import { sleep } from "../backoff.ts";
-import { isStaleReply } from "../http/apiErrors.ts";
 import { RunCancelledError, StaleAttemptError } from "../worker/abortReasons.ts";
 import { resultsOf, type WaitpointResult } from "./journal.ts";
 import type { RunRuntime } from "./runContext.ts";
