@@ -48,30 +48,24 @@ const snapshotColumnList = snapshotColumns.map((column) => `"${column}"`).join("
  * one statement can hold: when the row was changed by a transaction this statement waited for,
  * Postgres checks the condition again on the committed row.
  *
- * One statement, with no transaction around it, for a run's change (the write every step of every
- * run makes), hand-written on the pool under Prisma; several plans run as one statement per set of
- * changed columns, in one transaction.
+ * One statement per set of changed columns, hand-written on the pool under Prisma, in one
+ * transaction. A single run's change (the write every step of every run makes) goes through
+ * MutationWriter instead, which shares statements between concurrent changes of different runs.
  */
 export async function applyMutations(prisma: PrismaClient, plans: readonly MutationPlan[]): Promise<RunState[]> {
   const runIds = plans.map((plan) => plan.runId);
   if (new Set(runIds).size !== runIds.length) throw new TypeError("applyMutations: at most one plan per run");
   if (plans.length === 0) return [];
   const groups = groupByColumns(plans);
-  const pool = sqlPool(prisma);
-  if (plans.length === 1) {
-    const written = await writeGroup(pool, groups[0]!);
-    if (written.size < plans.length) throw await refusalOf(pool, plans, written);
-    return plans.map((plan) => written.get(plan.runId)!);
-  }
-
-  const client = await pool.connect();
+  const client = await sqlPool(prisma).connect();
   try {
     await client.query("BEGIN");
     const written = new Map<string, RunState>();
     for (const group of groups) {
       for (const [runId, state] of await writeGroup(client, group)) written.set(runId, state);
     }
-    if (written.size < plans.length) throw await refusalOf(client, plans, written);
+    const missed = plans.filter((plan) => !written.has(plan.runId));
+    if (missed.length > 0) throw (await refusalsOf(client, missed)).get(missed[0]!.runId)!;
     await client.query("COMMIT");
     return plans.map((plan) => written.get(plan.runId)!);
   } catch (error) {
@@ -82,10 +76,10 @@ export async function applyMutations(prisma: PrismaClient, plans: readonly Mutat
   }
 }
 
-type Queryable = Pick<SqlClient, "query">;
+export type Queryable = Pick<SqlClient, "query">;
 
 /** Plans that change the same run columns share one statement. */
-function groupByColumns(plans: readonly MutationPlan[]): { columns: string[]; plans: MutationPlan[] }[] {
+export function groupByColumns(plans: readonly MutationPlan[]): { columns: string[]; plans: MutationPlan[] }[] {
   const groups = new Map<string, { columns: string[]; plans: MutationPlan[] }>();
   for (const plan of plans) {
     const columns = Object.keys(plan.runUpdate).sort();
@@ -104,7 +98,7 @@ function groupByColumns(plans: readonly MutationPlan[]): { columns: string[]; pl
  * travel as one JSON array that Postgres turns into typed records, so enums, arrays, timestamps
  * and jsonb take their own input format. Returns the runs it wrote, by id.
  */
-async function writeGroup(db: Queryable, group: { columns: string[]; plans: MutationPlan[] }): Promise<Map<string, RunState>> {
+export async function writeGroup(db: Queryable, group: { columns: string[]; plans: MutationPlan[] }): Promise<Map<string, RunState>> {
   const now = new Date();
   const assignments = [...group.columns, "latestSnapshotId", "updatedAt"].map((column) => `"${column}" = p."${column}"`).join(", ");
   const rows = group.plans.map((plan) => {
@@ -149,16 +143,20 @@ async function writeGroup(db: Queryable, group: { columns: string[]; plans: Muta
   return written;
 }
 
-/** Why some plans were not written: a run that does not exist, or one that moved on. */
-async function refusalOf(db: Queryable, plans: readonly MutationPlan[], written: ReadonlyMap<string, RunState>): Promise<Error> {
-  const missed = plans.filter((plan) => !written.has(plan.runId));
+/** Why each of `missed` was not written: a run that does not exist, or one that moved on. */
+export async function refusalsOf(db: Queryable, missed: readonly MutationPlan[]): Promise<Map<string, Error>> {
   const { rows } = await db.query<{ id: string; latestSnapshotId: string | null }>({
     name: "re_latest_snapshot_ids",
     text: `SELECT id, "latestSnapshotId" FROM "TaskRun" WHERE id = ANY($1::text[])`,
     values: [missed.map((plan) => plan.runId)],
   });
   const latestByRun = new Map(rows.map((row) => [row.id, row.latestSnapshotId]));
-  const plan = missed[0]!;
-  if (!latestByRun.has(plan.runId)) return new NotFoundError("TaskRun", plan.runId);
-  return new StaleSnapshotError({ runId: plan.runId, expectedSnapshotId: plan.basedOnSnapshotId, latestSnapshotId: latestByRun.get(plan.runId) ?? null });
+  return new Map(
+    missed.map((plan) => [
+      plan.runId,
+      latestByRun.has(plan.runId)
+        ? new StaleSnapshotError({ runId: plan.runId, expectedSnapshotId: plan.basedOnSnapshotId, latestSnapshotId: latestByRun.get(plan.runId) ?? null })
+        : new NotFoundError("TaskRun", plan.runId),
+    ]),
+  );
 }

@@ -1,5 +1,5 @@
-import { sqlPool, type ExecutionSnapshot, type PrismaClient, type SqlResult, type TaskRun } from "@runengine/database";
-
+import { sqlPool, type ExecutionSnapshot, type PrismaClient, type SqlPool, type SqlResult, type TaskRun } from "@runengine/database";
+import { CallBatcher } from "../utils/callBatcher.ts";
 
 /**
  * The reads every step of a run makes, by hand-written SQL on the pool under Prisma (see sqlPool),
@@ -9,12 +9,7 @@ import { sqlPool, type ExecutionSnapshot, type PrismaClient, type SqlResult, typ
 
 /** The run's newest valid snapshot, or null when the run does not exist. */
 export async function latestSnapshotRow(prisma: PrismaClient, runId: string): Promise<ExecutionSnapshot | null> {
-  const result = await sqlPool(prisma).query<ExecutionSnapshot>({
-    name: "re_latest_snapshot",
-    text: `SELECT s.* FROM "TaskRun" r JOIN "ExecutionSnapshot" s ON s.id = r."latestSnapshotId" WHERE r.id = $1`,
-    values: [runId],
-  });
-  return result.rows[0] ?? null;
+  return loadersOf(prisma).latestSnapshot.call(runId);
 }
 
 /** The run's row, or null when it does not exist. */
@@ -28,19 +23,64 @@ export async function runRow(prisma: PrismaClient, runId: string): Promise<TaskR
 }
 
 /** The run's row and its newest valid snapshot in one round trip, or null when it does not exist. */
-export async function runWithLatestSnapshot(prisma: PrismaClient, runId: string): Promise<{ run: TaskRun; latest: ExecutionSnapshot } | null> {
-  const result = await sqlPool(prisma).query({
-    name: "re_run_with_latest_snapshot",
-    text: `SELECT r.*, NULL AS "${rowSeparator}", s.*
-             FROM "TaskRun" r JOIN "ExecutionSnapshot" s ON s.id = r."latestSnapshotId"
-            WHERE r.id = $1`,
-    values: [runId],
-    rowMode: "array",
-  });
-  const row = result.rows[0] as unknown[] | undefined;
-  if (!row) return null;
-  const [run, latest] = splitRow<TaskRun, ExecutionSnapshot>(result, row);
-  return { run, latest };
+export async function runWithLatestSnapshot(prisma: PrismaClient, runId: string): Promise<RunWithLatestSnapshot | null> {
+  return loadersOf(prisma).runWithLatestSnapshot.call(runId);
+}
+
+type RunWithLatestSnapshot = { run: TaskRun; latest: ExecutionSnapshot };
+
+/**
+ * Every step of every run starts with one of these two reads, under the run's lock. Reads made
+ * while earlier ones are running go out together as one statement (see CallBatcher): a busy
+ * process reads many runs per round trip. A read still starts after its caller took the lock,
+ * so it sees every change committed before.
+ */
+interface RowLoaders {
+  latestSnapshot: CallBatcher<string, ExecutionSnapshot | null>;
+  runWithLatestSnapshot: CallBatcher<string, RunWithLatestSnapshot | null>;
+}
+
+const loadersOfPools = new WeakMap<SqlPool, RowLoaders>();
+const readBatching = { maxInFlight: 2, maxBatch: 200 };
+
+function loadersOf(prisma: PrismaClient): RowLoaders {
+  const pool = sqlPool(prisma);
+  let loaders = loadersOfPools.get(pool);
+  if (loaders === undefined) {
+    loaders = {
+      latestSnapshot: new CallBatcher(async (calls) => {
+        const result = await pool.query<ExecutionSnapshot>({
+          name: "re_latest_snapshots",
+          text: `SELECT s.* FROM "TaskRun" r JOIN "ExecutionSnapshot" s ON s.id = r."latestSnapshotId" WHERE r.id = ANY($1::text[])`,
+          values: [distinctInputs(calls)],
+        });
+        const byRun = new Map(result.rows.map((row) => [row.runId, row]));
+        for (const call of calls) call.resolve(byRun.get(call.input) ?? null);
+      }, readBatching),
+      runWithLatestSnapshot: new CallBatcher(async (calls) => {
+        const result = await pool.query({
+          name: "re_runs_with_latest_snapshot",
+          text: `SELECT r.*, NULL AS "${rowSeparator}", s.*
+                   FROM "TaskRun" r JOIN "ExecutionSnapshot" s ON s.id = r."latestSnapshotId"
+                  WHERE r.id = ANY($1::text[])`,
+          values: [distinctInputs(calls)],
+          rowMode: "array",
+        });
+        const byRun = new Map<string, RunWithLatestSnapshot>();
+        for (const row of result.rows as unknown[][]) {
+          const [run, latest] = splitRow<TaskRun, ExecutionSnapshot>(result, row);
+          byRun.set(run.id, { run, latest });
+        }
+        for (const call of calls) call.resolve(byRun.get(call.input) ?? null);
+      }, readBatching),
+    };
+    loadersOfPools.set(pool, loaders);
+  }
+  return loaders;
+}
+
+function distinctInputs(calls: readonly { input: string }[]): string[] {
+  return [...new Set(calls.map((call) => call.input))];
 }
 
 /** The column that separates two tables' columns in one result row (see splitRow). */

@@ -1,10 +1,11 @@
-import type { ExecutionSnapshot, PrismaClient } from "@runengine/database";
+import { sqlPool, type ExecutionSnapshot, type PrismaClient } from "@runengine/database";
 import type { Logger } from "pino";
 import { NotFoundError } from "../errors/runEngineError.ts";
 import type { RunLocker } from "../locking/runLocker.ts";
 import { logEvent, runLogger } from "../logging/logger.ts";
 import { assertTransition } from "../state-machine/transitions.ts";
-import { applyMutations, recordRefusal } from "./applyMutations.ts";
+import { recordRefusal } from "./applyMutations.ts";
+import { MutationWriter } from "./mutationWriter.ts";
 import { newRunId, newSnapshotId } from "../systems/ids.ts";
 import { insertRecords, insertRunWithSnapshot } from "./insertRecords.ts";
 import { planMutation } from "./planMutation.ts";
@@ -41,17 +42,19 @@ export interface HistoryOptions {
  * The single way a run changes. Every later system (enqueue, dequeue, attempts, retries,
  * waitpoints, cancel...) decides what the next state is and calls `mutate`, which locks the run,
  * reads its newest snapshot, checks the transition table, and writes the run and a new snapshot in
- * one transaction.
+ * one statement (shared with concurrent changes of other runs: see MutationWriter).
  */
 export class SnapshotSystem {
   private readonly prisma: PrismaClient;
   private readonly locker: RunLocker;
   private readonly logger: Logger;
+  private readonly writer: MutationWriter;
 
   constructor({ prisma, locker, logger }: SnapshotSystemOptions) {
     this.prisma = prisma;
     this.locker = locker;
     this.logger = logger;
+    this.writer = new MutationWriter(sqlPool(prisma));
   }
 
   /**
@@ -141,8 +144,7 @@ export class SnapshotSystem {
         throw planned.error;
       }
 
-      const [state] = await applyMutations(this.prisma, [planned.plan]);
-      if (state === undefined) throw new Error(`applyMutations returned nothing for run ${runId}`);
+      const state = await this.writer.write(planned.plan);
       logEvent(log, "info", "run:mutated", {
         newSnapshotId: state.snapshot.id,
         from: latest.executionStatus,
