@@ -18,10 +18,14 @@ export type JobQueueName = (typeof jobQueues)[keyof typeof jobQueues];
 const runAtSnapshot = z.object({ runId: z.string().min(1), snapshotId: z.string().min(1) });
 
 export const jobCatalog = {
-  /** a worker reported an attempt's result (finalizer) */
-  attemptResult: {
+  /**
+   * workers reported attempts' results (finalizer): the reports the api accepted while its previous
+   * job of this kind was being added travel together. Applying a result twice does nothing (its
+   * snapshot is no longer the newest), so a retried job repeats only what did not apply.
+   */
+  attemptResults: {
     queue: jobQueues.finalizer,
-    schema: runAtSnapshot.extend({ workerId: z.string().min(1), result: attemptResultSchema }),
+    schema: z.object({ results: z.array(runAtSnapshot.extend({ workerId: z.string().min(1), result: attemptResultSchema })).min(1) }),
     attempts: 10,
   },
   /** an executing attempt stopped sending heartbeats (finalizer) */

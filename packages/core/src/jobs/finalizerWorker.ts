@@ -8,7 +8,7 @@ export function createFinalizerWorker(engine: RunEngine, options: JobQueuesOptio
   return createJobWorker(
     jobQueues.finalizer,
     {
-      attemptResult: (payload) => engine.finalize.applyAttemptResult(payload),
+      attemptResults: (payload) => engine.finalize.applyAttemptResults(payload),
       attemptStalled: (payload) => engine.finalize.applyAttemptStalled(payload),
       finishCancel: (payload) => engine.finalize.applyFinishCancel(payload),
       bulkActionChunk: (payload) => engine.bulkActions.processChunk(payload),

@@ -21,7 +21,7 @@ describe("job catalog", () => {
     const worker = createJobWorker(
       jobQueues.finalizer,
       {
-        attemptResult: async () => undefined,
+        attemptResults: async () => undefined,
         attemptStalled: async (payload) => {
           received.push(payload);
         },

@@ -1,6 +1,8 @@
 import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
+import type { JobPayload } from "../jobs/catalog.ts";
 import type { AttemptResult } from "../schemas/workerProtocol.ts";
+import { CallBatcher } from "../utils/callBatcher.ts";
 import type { EngineResources } from "./resources.ts";
 import { runWithLatestSnapshot } from "../snapshots/runRows.ts";
 import { isOnWorker } from "../state-machine/statuses.ts";
@@ -11,6 +13,8 @@ export interface WorkerReport {
   snapshotId: string;
 }
 
+type AttemptReport = JobPayload<"attemptResults">["results"][number];
+
 export type HeartbeatAction = { action: "continue" | "cancel" | "stale"; snapshotId: string };
 
 /**
@@ -19,7 +23,18 @@ export type HeartbeatAction = { action: "continue" | "cancel" | "stale"; snapsho
  * heartbeat deadline and the run was retried elsewhere) is refused.
  */
 export class AttemptSystem {
-  constructor(private readonly resources: EngineResources) {}
+  /** accepted reports, handed to the finalizer as one job per batch (see CallBatcher) */
+  private readonly results: CallBatcher<AttemptReport, void>;
+
+  constructor(private readonly resources: EngineResources) {
+    this.results = new CallBatcher(
+      async (reports) => {
+        await resources.jobs.enqueue("attemptResults", { results: reports.map((report) => report.input) });
+        for (const report of reports) report.resolve();
+      },
+      { maxInFlight: 2, maxBatch: 100 },
+    );
+  }
 
   /**
    * PENDING_EXECUTING → EXECUTING, attempt number + 1. StaleSnapshotError when the run moved on.
@@ -91,9 +106,11 @@ export class AttemptSystem {
   }
 
   /**
-   * Accepts an attempt's result and hands it to the finalizer as a job (one job per snapshot: a
-   * duplicate report is absorbed). Refused with StaleSnapshotError unless the reported snapshot is
-   * the newest, or the run was cancelled while this worker ran it (the report ends the cancel).
+   * Accepts an attempt's result and hands it to the finalizer in a job, with the other results
+   * accepted meanwhile; it answers once the job is stored. Refused with StaleSnapshotError unless
+   * the reported snapshot is the newest, or the run was cancelled while this worker ran it (the
+   * report ends the cancel). A duplicate report does nothing when applied: its snapshot is no
+   * longer the newest.
    */
   async report(environmentId: string, runId: string, report: WorkerReport & { result: AttemptResult }): Promise<void> {
     const found = await runWithLatestSnapshot(this.resources.prisma, runId);
@@ -104,6 +121,6 @@ export class AttemptSystem {
     if (!current && !endsCancel) {
       throw new StaleSnapshotError({ runId, expectedSnapshotId: report.snapshotId, latestSnapshotId: latest.id });
     }
-    await this.resources.jobs.enqueue("attemptResult", { runId, ...report }, { jobId: `attempt-${runId}-${report.snapshotId}` });
+    await this.results.call({ runId, ...report });
   }
 }

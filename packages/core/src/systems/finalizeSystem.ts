@@ -30,6 +30,8 @@ const maxUnstartedHandoffs = 5;
 /** The policy of a run whose deployment declared none (or which never reached a worker). */
 const fallbackRetryPolicy: RetryPolicy = { maxAttempts: 3, factor: 2, minTimeoutInMs: 1_000, maxTimeoutInMs: 60_000, randomize: true };
 
+type AttemptReport = JobPayload<"attemptResults">["results"][number];
+
 export interface RunError {
   name: string;
   message: string;
@@ -45,8 +47,19 @@ export interface RunError {
 export class FinalizeSystem {
   constructor(private readonly resources: EngineResources) {}
 
-  /** The finalizer's handler for a worker's report (job `attemptResult`). */
-  async applyAttemptResult({ runId, snapshotId, workerId, result }: JobPayload<"attemptResult">): Promise<void> {
+  /**
+   * The finalizer's handler for workers' reports (job `attemptResults`): each result on its own, at
+   * once. When some failed, the job fails after the others applied, and its retry skips them.
+   */
+  async applyAttemptResults({ results }: JobPayload<"attemptResults">): Promise<void> {
+    const outcomes = await Promise.allSettled(results.map((result) => this.applyAttemptResult(result)));
+    const failures = outcomes.flatMap((outcome) => (outcome.status === "rejected" ? [outcome.reason as unknown] : []));
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} of ${results.length} attempt results failed to apply`);
+  }
+
+  /** One worker's report of an attempt's result. */
+  async applyAttemptResult({ runId, snapshotId, workerId, result }: AttemptReport): Promise<void> {
     await this.resources.locker.lock(runId, async () => {
       const latest = await this.resources.snapshots.latestSnapshot(runId);
       if (!latest) return;

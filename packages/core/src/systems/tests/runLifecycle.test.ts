@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { ConflictError, NotFoundError, StaleSnapshotError, ValidationError } from "../../errors/runEngineError.ts";
 import { fastRetry, startEngine, type EngineFixture } from "./engineFixture.ts";
 
@@ -58,6 +58,32 @@ describe("a run from trigger to final state", () => {
     // the queue is acked right after FINISHED commits
     await expect.poll(() => engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ queued: 0, inFlight: 0 });
     expect(await f.handle.engine.resources.heartbeats.size()).toBe(0);
+  });
+
+  test("results reported at once reach the finalizer in a shared job, and each run ends with its own outcome", async () => {
+    const triggered = await Promise.all(Array.from({ length: 6 }, (_, i) => engine().trigger({ environment: f.environment, taskId: "hello", payload: i })));
+    const dequeued = await engine().dequeueForWorker({ workerId, maxRuns: 6 });
+    expect(dequeued).toHaveLength(6);
+    const started = await Promise.all(dequeued.map((run) => engine().startAttempt(f.environment.id, run.runId, { workerId, snapshotId: run.snapshotId })));
+    const enqueue = vi.spyOn(engine().resources.jobs, "enqueue");
+
+    await Promise.all(
+      dequeued.map((run, i) =>
+        engine().reportAttemptResult(f.environment.id, run.runId, {
+          workerId,
+          snapshotId: started[i]!.snapshotId,
+          result: i === 0 ? { ok: false, error: { name: "Error", message: "bad input", retryable: false }, reason: "TASK_ERROR" } : { ok: true, output: i },
+        }),
+      ),
+    );
+
+    const resultJobs = enqueue.mock.calls.filter(([name]) => name === "attemptResults");
+    enqueue.mockRestore();
+    expect(resultJobs.length).toBeLessThanOrEqual(2);
+    expect(resultJobs.flatMap(([, payload]) => (payload as { results: unknown[] }).results)).toHaveLength(6);
+    for (const [i, run] of dequeued.entries()) await waitForStatus(run.runId, i === 0 ? "COMPLETED_WITH_ERRORS" : "COMPLETED_SUCCESSFULLY");
+    expect((await runOf(dequeued[3]!.runId)).output).toBe(3);
+    expect(new Set(dequeued.map((run) => run.runId))).toEqual(new Set(triggered.map((run) => run.id)));
   });
 
   test("a failed attempt retries after its backoff and succeeds on attempt 2", async () => {
