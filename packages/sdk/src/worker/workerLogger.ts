@@ -12,9 +12,9 @@ export interface WorkerLogger {
 const levels = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof levels)[number];
 
-/** One JSON object per line, e.g. to stdout, for container log collectors. */
+/** One JSON object per line, by default to stdout, for container log collectors. */
 export function createJsonLinesLogger(options: { write?: (line: string) => void; level?: LogLevel; base?: Record<string, unknown> } = {}): WorkerLogger {
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const write = options.write ?? writeToStdout;
   const minimum = levels.indexOf(options.level ?? "info");
   const log = (level: LogLevel) => (event: string, fields: Record<string, unknown> = {}) => {
     if (levels.indexOf(level) < minimum) return;
@@ -29,3 +29,25 @@ function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   return value;
 }
+
+let stdoutBuffer = "";
+
+function flushStdout(): void {
+  if (stdoutBuffer === "") return;
+  const lines = stdoutBuffer;
+  stdoutBuffer = "";
+  process.stdout.write(lines);
+}
+
+/**
+ * Lines logged in one turn of the event loop reach stdout in one write: a busy worker logs many
+ * attempts at once, and a write to a pipe costs more than making the line. Whatever is still
+ * buffered when the process exits is written then (stdout writes to pipes and files are
+ * synchronous).
+ */
+function writeToStdout(line: string): void {
+  if (stdoutBuffer === "") setImmediate(flushStdout);
+  stdoutBuffer += line;
+}
+
+process.on("exit", flushStdout);
