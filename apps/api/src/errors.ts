@@ -28,24 +28,31 @@ const engineErrorStatus: Partial<Record<RunEngineErrorCode, number>> = {
   [RunEngineErrorCode.LOCK_ACQUISITION_TIMEOUT]: 503,
 };
 
+/** The reply for an error the engine raised on purpose (bad input, an engine error with a status), if it is one. */
+export function knownErrorReply(error: unknown): { status: number; body: ErrorBody } | undefined {
+  if (error instanceof ZodError) {
+    const field = zodField(error);
+    const message = error.issues[0]?.message ?? "Invalid request";
+    return { status: 400, body: { error: { code: "VALIDATION", message: field ? `${field}: ${message}` : message, ...(field ? { field } : {}) } } };
+  }
+  if (error instanceof RunEngineError) {
+    const status = engineErrorStatus[error.code];
+    if (status) {
+      const field = "field" in error && typeof error.field === "string" ? error.field : undefined;
+      return { status, body: { error: { code: error.code, message: error.message, ...(field ? { field } : {}) } } };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Maps every thrown error to `{ error: { code, message, field? } }`: bad input is a 4xx naming the
  * field, an engine error maps by its code, and anything else is a 500 whose details stay in the log.
  */
 export function errorHandler(logger: Logger) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ZodError) {
-      const field = zodField(error);
-      const message = error.issues[0]?.message ?? "Invalid request";
-      return sendError(reply, 400, "VALIDATION", field ? `${field}: ${message}` : message, field);
-    }
-    if (error instanceof RunEngineError) {
-      const status = engineErrorStatus[error.code];
-      if (status) {
-        const field = "field" in error && typeof error.field === "string" ? error.field : undefined;
-        return sendError(reply, status, error.code, error.message, field);
-      }
-    }
+    const known = knownErrorReply(error);
+    if (known) return reply.status(known.status).send(known.body);
     const fastifyError = error as FastifyError;
     if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       return sendError(reply, 413, "PAYLOAD_TOO_LARGE", "Request body is larger than the configured limit");

@@ -1,11 +1,15 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import {
   completeAttemptRequestSchema,
+  completeAttemptsRequestSchema,
   dequeueRequestSchema,
   registerWorkerRequestSchema,
   snapshotReportSchema,
+  startAttemptsRequestSchema,
+  type ReportItemError,
 } from "@runengine/core";
+import { knownErrorReply } from "../errors.ts";
 import type { RouteContext } from "./routeContext.ts";
 
 const runParams = z.object({ runId: z.string().min(1) });
@@ -51,6 +55,31 @@ export function workerRoutes({ handle, dispatch }: Pick<RouteContext, "handle" |
       return engine.startAttempt(request.environment.id, runId, report);
     });
 
+    // Several runs in one request: each answered as its single-run route would, as an item.
+    app.post("/worker/runs/start", async (request) => {
+      const { runs } = startAttemptsRequestSchema.parse(request.body);
+      return {
+        runs: await Promise.all(
+          runs.map(({ runId, ...report }) =>
+            itemOutcome(request.log, runId, async () => ({ runId, ok: true as const, ...(await engine.startAttempt(request.environment.id, runId, report)) })),
+          ),
+        ),
+      };
+    });
+
+    app.post("/worker/runs/complete", async (request, reply) => {
+      const { runs } = completeAttemptsRequestSchema.parse(request.body);
+      const outcomes = await Promise.all(
+        runs.map(({ runId, ...report }) =>
+          itemOutcome(request.log, runId, async () => {
+            await engine.reportAttemptResult(request.environment.id, runId, report);
+            return { runId, ok: true as const };
+          }),
+        ),
+      );
+      return reply.status(202).send({ runs: outcomes });
+    });
+
     app.post("/worker/runs/:runId/heartbeat", async (request) => {
       const { runId } = runParams.parse(request.params);
       const report = snapshotReportSchema.parse(request.body);
@@ -71,4 +100,16 @@ export function workerRoutes({ handle, dispatch }: Pick<RouteContext, "handle" |
       return reply.status(204).send();
     });
   };
+}
+
+/** One run's answer in a batched request: its result, or the error reply its single-run call would get. */
+async function itemOutcome<T>(log: FastifyBaseLogger, runId: string, fn: () => Promise<T>): Promise<T | ReportItemError> {
+  try {
+    return await fn();
+  } catch (error) {
+    const known = knownErrorReply(error);
+    if (known) return { runId, ok: false, status: known.status, error: { code: known.body.error.code, message: known.body.error.message } };
+    log.error({ event: "http:unhandled-error", err: error, runId }, "unhandled error in a batched worker call");
+    return { runId, ok: false, status: 500, error: { code: "INTERNAL_ERROR", message: "Internal error" } };
+  }
 }

@@ -88,6 +88,30 @@ export type AttemptResult = z.output<typeof attemptResultSchema>;
 
 export const completeAttemptRequestSchema = snapshotReportSchema.extend({ result: attemptResultSchema });
 
+/**
+ * Several runs' starts or results in one request (at most `maxRunsPerReport`): a worker sends the
+ * calls its attempts make at the same moment together. Each run is answered on its own, in the
+ * order asked: what the single-run route would have answered, as an item.
+ */
+export const maxRunsPerReport = 100;
+const runReportSchema = snapshotReportSchema.extend({ runId: z.string().min(1) });
+export const startAttemptsRequestSchema = z.object({ runs: z.array(runReportSchema).min(1).max(maxRunsPerReport) });
+export const completeAttemptsRequestSchema = z.object({ runs: z.array(runReportSchema.extend({ result: attemptResultSchema })).min(1).max(maxRunsPerReport) });
+/** A run of a batched request that was refused or failed: the status and error the single route gives. */
+export const reportItemErrorSchema = z.object({
+  runId: z.string(),
+  ok: z.literal(false),
+  status: z.number().int(),
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type ReportItemError = z.output<typeof reportItemErrorSchema>;
+export const startAttemptsResponseSchema = z.object({
+  runs: z.array(z.union([startAttemptResponseSchema.extend({ runId: z.string(), ok: z.literal(true) }), reportItemErrorSchema])),
+});
+export const completeAttemptsResponseSchema = z.object({
+  runs: z.array(z.union([z.object({ runId: z.string(), ok: z.literal(true) }), reportItemErrorSchema])),
+});
+
 /** The answer to a heartbeat: what the worker should do with the run it reported on. */
 export const heartbeatResponseSchema = z.object({
   /** continue: keep running; cancel: abort the task; stale: another attempt owns the run, stop */

@@ -1,9 +1,11 @@
 import {
   batchTriggerRequestSchema,
   completeAttemptRequestSchema,
+  completeAttemptsRequestSchema,
   dequeueRequestSchema,
   registerWorkerRequestSchema,
   snapshotReportSchema,
+  startAttemptsRequestSchema,
   triggerRequestSchema,
   type AttemptResult,
 } from "@runengine/core/schemas";
@@ -269,11 +271,23 @@ export class FakeEngine {
       case "dequeue":
         return this.parse(res, dequeueRequestSchema, body, (request) => this.dequeue(res, request));
       case "start":
-        return this.parse(res, snapshotReportSchema, body, (request) => this.withRun(res, id, (run) => this.startAttempt(res, run, request.snapshotId)));
+        if (match.id === undefined) {
+          return this.parse(res, startAttemptsRequestSchema, body, (request) =>
+            reply(res, 200, { runs: this.eachRun(request.runs, (run, item) => this.startAttempt(run, item.snapshotId)) }),
+          );
+        }
+        return this.parse(res, snapshotReportSchema, body, (request) => this.withRun(res, id, (run) => send(res, this.startAttempt(run, request.snapshotId))));
       case "heartbeat":
         return this.parse(res, snapshotReportSchema, body, (request) => this.withRun(res, id, (run) => this.heartbeat(res, run, request.snapshotId)));
       case "complete":
-        return this.parse(res, completeAttemptRequestSchema, body, (request) => this.withRun(res, id, (run) => this.complete(res, run, request.snapshotId, request.result)));
+        if (match.id === undefined) {
+          return this.parse(res, completeAttemptsRequestSchema, body, (request) =>
+            reply(res, 202, { runs: this.eachRun(request.runs, (run, item) => this.complete(run, item.snapshotId, item.result)) }),
+          );
+        }
+        return this.parse(res, completeAttemptRequestSchema, body, (request) =>
+          this.withRun(res, id, (run) => send(res, this.complete(run, request.snapshotId, request.result))),
+        );
       case "deregister": {
         const worker = this.workers.get((body as { workerId?: string } | undefined)?.workerId ?? "");
         if (!worker) return reply(res, 404, { error: { code: "NOT_FOUND", message: "unknown worker" } });
@@ -345,15 +359,15 @@ export class FakeEngine {
     this.waiters.add(waiter);
   }
 
-  private startAttempt(res: ServerResponse, run: FakeRun, snapshotId: string): void {
+  private startAttempt(run: FakeRun, snapshotId: string): Outcome {
     if (snapshotId !== this.currentSnapshotId(run) || run.executionStatus !== "PENDING_EXECUTING") {
-      return reply(res, 409, { error: { code: "STALE_SNAPSHOT", message: "the run moved on" } });
+      return { status: 409, body: { error: { code: "STALE_SNAPSHOT", message: "the run moved on" } } };
     }
     run.attemptCount += 1;
     run.startedAt ??= new Date().toISOString();
     const snapshot = this.snapshot(run, "EXECUTING", "EXECUTING", "attempt started");
     run.attemptSnapshotIds = new Set([snapshot.id]);
-    reply(res, 200, { snapshotId: snapshot.id, attemptNumber: run.attemptCount });
+    return { status: 200, body: { snapshotId: snapshot.id, attemptNumber: run.attemptCount } };
   }
 
   private heartbeat(res: ServerResponse, run: FakeRun, snapshotId: string): void {
@@ -362,10 +376,10 @@ export class FakeEngine {
     reply(res, 200, { action: run.executionStatus === "PENDING_CANCEL" ? "cancel" : "continue", snapshotId: current });
   }
 
-  private complete(res: ServerResponse, run: FakeRun, snapshotId: string, result: AttemptResult): void {
+  private complete(run: FakeRun, snapshotId: string, result: AttemptResult): Outcome {
     run.results.push(result);
     if (!run.attemptSnapshotIds.has(snapshotId) || isFinalRunStatus(run.status)) {
-      return reply(res, 409, { error: { code: "STALE_SNAPSHOT", message: "the attempt is no longer current" } });
+      return { status: 409, body: { error: { code: "STALE_SNAPSHOT", message: "the attempt is no longer current" } } };
     }
     run.attemptSnapshotIds.clear();
     if (result.ok) {
@@ -380,7 +394,17 @@ export class FakeEngine {
       const status = ({ CANCELLED: "CANCELED", MAX_DURATION_EXCEEDED: "TIMED_OUT", TASK_ERROR: "COMPLETED_WITH_ERRORS", CRASHED: "CRASHED" } as const)[result.reason];
       this.snapshot(run, "FINISHED", status, `attempt failed: ${result.reason}`);
     }
-    reply(res, 202);
+    return { status: 202 };
+  }
+
+  /** The runs of a batched start or complete, each answered as its single-run route would be. */
+  private eachRun<I extends { runId: string }>(items: readonly I[], handle: (run: FakeRun, item: I) => Outcome): unknown[] {
+    return items.map((item) => {
+      const run = this.runs.get(item.runId);
+      const outcome: Outcome = run ? handle(run, item) : { status: 404, body: { error: { code: "NOT_FOUND", message: `Run ${item.runId} not found` } } };
+      if (outcome.status < 300) return { runId: item.runId, ok: true, ...(outcome.body as object | undefined) };
+      return { runId: item.runId, ok: false, status: outcome.status, error: (outcome.body as { error: unknown }).error };
+    });
   }
 }
 
@@ -394,8 +418,10 @@ function matchRoute(method: string, path: string): { route: RouteName; id?: stri
     ["POST", /^\/api\/v1\/runs\/([^/]+)\/cancel$/, "cancel"],
     ["POST", /^\/api\/v1\/worker\/register$/, "register"],
     ["POST", /^\/api\/v1\/worker\/dequeue$/, "dequeue"],
+    ["POST", /^\/api\/v1\/worker\/runs\/start$/, "start"],
     ["POST", /^\/api\/v1\/worker\/runs\/([^/]+)\/start$/, "start"],
     ["POST", /^\/api\/v1\/worker\/runs\/([^/]+)\/heartbeat$/, "heartbeat"],
+    ["POST", /^\/api\/v1\/worker\/runs\/complete$/, "complete"],
     ["POST", /^\/api\/v1\/worker\/runs\/([^/]+)\/complete$/, "complete"],
     ["POST", /^\/api\/v1\/worker\/deregister$/, "deregister"],
   ];
@@ -437,6 +463,16 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on("end", () => resolve(text));
     req.on("error", reject);
   });
+}
+
+/** What a route answers, before it is sent. */
+interface Outcome {
+  status: number;
+  body?: unknown;
+}
+
+function send(res: ServerResponse, outcome: Outcome): void {
+  reply(res, outcome.status, outcome.body);
 }
 
 function reply(res: ServerResponse, status: number, body?: unknown): void {

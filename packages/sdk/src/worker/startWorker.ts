@@ -80,7 +80,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunEngineWork
   const tasks = tasksById(options.tasks);
   const logger = options.logger ?? createJsonLinesLogger();
   const backoff = { ...defaultBackoff, ...options.retry };
-  const api = createWorkerApi(createJsonTransport({ apiUrl: settings.apiUrl, apiKey: settings.apiKey, fetch: options.fetch, retry: backoff }));
+  const api = createWorkerApi(createJsonTransport({ apiUrl: settings.apiUrl, apiKey: settings.apiKey, fetch: options.fetch, retry: backoff }), backoff);
 
   const { workerId, deploymentId } = await api.register({
     version: settings.version,

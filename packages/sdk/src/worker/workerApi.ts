@@ -1,19 +1,27 @@
+import { CallBatcher } from "@runengine/core/callBatcher";
 import {
+  completeAttemptsResponseSchema,
   dequeueResponseSchema,
+  maxRunsPerReport,
   heartbeatResponseSchema,
   registerWorkerResponseSchema,
   startAttemptResponseSchema,
+  startAttemptsResponseSchema,
   resumeResponseSchema,
   waitResponseSchema,
   waitStatusResponseSchema,
   type AttemptResult,
   type DequeuedRun,
+  type ReportItemError,
   type Journal,
   type TaskManifest,
   type WaitResponse,
   type WaitSpecInput,
   type WaitStatusResponse,
 } from "@runengine/core/schemas";
+import type { z } from "zod";
+import { defaultBackoff, withRetries, type BackoffOptions } from "../backoff.ts";
+import { isTransientError, RunEngineApiError } from "../http/apiErrors.ts";
 import type { JsonTransport } from "../http/jsonTransport.ts";
 import { waitpointClient, type WaitpointClient } from "../client/waitpointClient.ts";
 
@@ -49,8 +57,17 @@ const waitTimeoutMs = 120_000;
 /** Margin over the long poll's wait so the request timeout never cuts an honest long poll short. */
 const longPollMarginMs = 10_000;
 
-export function createWorkerApi(request: JsonTransport): WorkerApi {
+/** How the runs of a batched call retry on their own (the transport's settings for single calls). */
+export interface WorkerApiRetry extends Partial<BackoffOptions> {
+  /** calls in all for a start, the first included (default 4); a result is retried until accepted */
+  maxAttempts?: number;
+}
+
+export function createWorkerApi(request: JsonTransport, retry: WorkerApiRetry = {}): WorkerApi {
   const runPath = (runId: string, action: string) => `/api/v1/worker/runs/${encodeURIComponent(runId)}/${action}`;
+  const backoff = { ...defaultBackoff, ...retry };
+  const starts = batchedRunReports(request, "/api/v1/worker/runs/start", startAttemptsResponseSchema);
+  const completes = batchedRunReports(request, "/api/v1/worker/runs/complete", completeAttemptsResponseSchema);
   return {
     register: (body) => request({ method: "POST", path: "/api/v1/worker/register", body, schema: registerWorkerResponseSchema, retry: true }),
     async dequeue(body, signal) {
@@ -67,11 +84,25 @@ export function createWorkerApi(request: JsonTransport): WorkerApi {
       return reply.runs;
     },
     // Repeating a start is safe: the snapshot check refuses the second one with a 409.
-    startAttempt: (runId, body) => request({ method: "POST", path: runPath(runId, "start"), body, schema: startAttemptResponseSchema, retry: true }),
+    async startAttempt(runId, body) {
+      const { snapshotId, attemptNumber } = await withRetries(() => starts.call({ runId, ...body }), {
+        ...backoff,
+        maxAttempts: retry.maxAttempts ?? 4,
+        shouldRetry: isTransientError,
+      });
+      return { snapshotId, attemptNumber };
+    },
     heartbeat: (runId, body, signal) =>
       request({ method: "POST", path: runPath(runId, "heartbeat"), body, schema: heartbeatResponseSchema, retry: { maxAttempts: 3 }, signal }),
-    complete: (runId, body, giveUp) =>
-      request({ method: "POST", path: runPath(runId, "complete"), body, retry: { maxAttempts: Number.POSITIVE_INFINITY }, signal: giveUp }),
+    async complete(runId, body, giveUp) {
+      const accepted = withRetries(() => completes.call({ runId, ...body }), {
+        ...backoff,
+        maxAttempts: Number.POSITIVE_INFINITY,
+        shouldRetry: isTransientError,
+        signal: giveUp,
+      });
+      await untilAborted(accepted, giveUp);
+    },
     // A batch wait triggers its children before it answers: give it longer than other calls.
     wait: (runId, body) => request({ method: "POST", path: runPath(runId, "wait"), body, schema: waitResponseSchema, retry: false, timeoutMs: waitTimeoutMs }),
     waitStatus: (runId, body) => request({ method: "POST", path: runPath(runId, "wait/status"), body, schema: waitStatusResponseSchema, retry: true }),
@@ -80,4 +111,52 @@ export function createWorkerApi(request: JsonTransport): WorkerApi {
     createToken: waitpointClient(request).createToken,
     deregister: (body) => request({ method: "POST", path: "/api/v1/worker/deregister", body, retry: { maxAttempts: 3 } }),
   };
+}
+
+/**
+ * Starts and results of runs that a worker's attempts send at the same moment go out as one
+ * request (see CallBatcher): a busy worker makes one call where it would make one per run. Each
+ * run gets its own answer, as the error its single-run call would throw when refused; the caller
+ * retries a run on its own, and runs retried together share a request again.
+ */
+function batchedRunReports<I extends { runId: string }, O extends { runId: string; ok: true }>(
+  request: JsonTransport,
+  path: string,
+  schema: z.ZodType<{ runs: (O | ReportItemError)[] }>,
+): CallBatcher<I, O> {
+  return new CallBatcher<I, O>(
+    async (calls) => {
+      const reply = await request({ method: "POST", path, body: { runs: calls.map((call) => call.input) }, schema, retry: false });
+      calls.forEach((call, i) => {
+        const item = reply.runs[i];
+        if (item?.runId !== call.input.runId) {
+          call.reject(new RunEngineApiError({ status: 200, code: "INVALID_RESPONSE", message: `POST ${path}: no answer for run ${call.input.runId}` }));
+        } else if (item.ok) {
+          call.resolve(item);
+        } else {
+          call.reject(new RunEngineApiError({ status: item.status, code: item.error.code, message: item.error.message }));
+        }
+      });
+    },
+    { maxInFlight: 2, maxBatch: maxRunsPerReport },
+  );
+}
+
+/** `promise`, or the abort reason of `signal` as soon as it fires: a request that still runs is left to finish. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }

@@ -113,6 +113,56 @@ describe("the worker protocol, end to end", () => {
     expect((await f.request("GET", `/api/v1/runs/${runId}/history`)).json().snapshots).toHaveLength(4);
   });
 
+  test("several runs' starts and results in one request: each answered on its own, in order, as its single-run call would be", async () => {
+    await startDispatcher();
+    const first = await dequeuedRun();
+    const second = await dequeuedRun();
+    const foreign = await dequeuedRun(f.other.apiKey, otherWorkerId);
+
+    const start = await f.request("POST", "/api/v1/worker/runs/start", {
+      body: {
+        runs: [
+          { runId: first.runId, workerId, snapshotId: first.snapshotId },
+          { runId: second.runId, workerId, snapshotId: "not-the-newest" },
+          { runId: foreign.runId, workerId, snapshotId: foreign.snapshotId },
+          { runId: second.runId, workerId, snapshotId: second.snapshotId },
+        ],
+      },
+    });
+    expect(start.statusCode).toBe(200);
+    const started = start.json().runs as Record<string, unknown>[];
+    expect(started).toEqual([
+      { runId: first.runId, ok: true, snapshotId: expect.any(String), attemptNumber: 1 },
+      { runId: second.runId, ok: false, status: 409, error: { code: "STALE_SNAPSHOT", message: expect.any(String) } },
+      { runId: foreign.runId, ok: false, status: 404, error: { code: "NOT_FOUND", message: expect.any(String) } },
+      { runId: second.runId, ok: true, snapshotId: expect.any(String), attemptNumber: 1 },
+    ]);
+
+    const complete = await f.request("POST", "/api/v1/worker/runs/complete", {
+      body: {
+        runs: [
+          { runId: first.runId, workerId, snapshotId: started[0]!.snapshotId, result: { ok: true, output: 1 } },
+          { runId: second.runId, workerId, snapshotId: started[3]!.snapshotId, result: { ok: false, error: { name: "Error", message: "no", retryable: false } } },
+          { runId: first.runId, workerId, snapshotId: first.snapshotId, result: { ok: true, output: "stale" } },
+        ],
+      },
+    });
+    expect(complete.statusCode).toBe(202);
+    expect(complete.json().runs).toEqual([
+      { runId: first.runId, ok: true },
+      { runId: second.runId, ok: true },
+      { runId: first.runId, ok: false, status: 409, error: { code: "STALE_SNAPSHOT", message: expect.any(String) } },
+    ]);
+    await expect.poll(() => statusOf(first.runId), { timeout: 10_000 }).toBe("COMPLETED_SUCCESSFULLY");
+    await expect.poll(() => statusOf(second.runId), { timeout: 10_000 }).toBe("COMPLETED_WITH_ERRORS");
+    expect((await f.request("GET", `/api/v1/runs/${first.runId}`)).json().output).toBe(1);
+    expect((await f.request("GET", `/api/v1/runs/${foreign.runId}`, { key: f.other.apiKey })).json().status).toBe("DEQUEUED");
+
+    const bad = await f.request("POST", "/api/v1/worker/runs/start", { body: { runs: [] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.field).toBe("runs");
+  });
+
   test("a run cancelled while executing: the heartbeat says cancel, the worker's report ends it", async () => {
     await startDispatcher();
     const { runId, snapshotId } = await dequeuedRun();

@@ -50,7 +50,7 @@ describe("heartbeats and the AbortSignal", () => {
     expect(reasons[0]).toBeInstanceOf(RunCancelledError);
     expect(run.results).toEqual([{ ok: false, reason: "CANCELLED", error: expect.objectContaining({ name: "RunCancelledError", retryable: false }) }]);
     const cancelSnapshot = run.snapshots.find((s) => s.executionStatus === "PENDING_CANCEL")!;
-    expect(engine.routeCalls("complete")[0]?.body).toMatchObject({ snapshotId: cancelSnapshot.id });
+    expect(engine.routeCalls("complete")[0]?.body).toMatchObject({ runs: [{ runId: run.id, snapshotId: cancelSnapshot.id }] });
   });
 
   test("a stale answer aborts the signal and reports nothing: another attempt owns the run", async () => {

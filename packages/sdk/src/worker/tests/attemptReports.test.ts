@@ -45,7 +45,25 @@ describe("what an attempt reports", () => {
       deployment: { id: expect.any(String), version: expect.any(String) },
     });
     const complete = engine.routeCalls("complete")[0]!;
-    expect(complete.body).toEqual({ workerId: worker.workerId, snapshotId: run.snapshots[2]!.id, result: { ok: true, output: { width: 20 } } });
+    expect(complete.path).toBe("/api/v1/worker/runs/complete");
+    expect(complete.body).toEqual({ runs: [{ runId: run.id, workerId: worker.workerId, snapshotId: run.snapshots[2]!.id, result: { ok: true, output: { width: 20 } } }] });
+  });
+
+  test("attempts that start and end together share one start request and one complete request; a refused run is dropped alone", async () => {
+    const engine = await fake.engine();
+    const runs = [0, 1, 2, 3].map((i) => engine.enqueue("double", i));
+    const stale = engine.enqueue("double", 4, { moveOnAfterDequeue: true });
+    await fake.worker(engine, [task({ id: "double", run: (n: number) => n * 2 })], { concurrency: 5 });
+
+    await waitFor(() => runs.every((run) => run.status === "COMPLETED_SUCCESSFULLY"));
+    const starts = engine.routeCalls("start");
+    expect(starts).toHaveLength(1);
+    expect((starts[0]!.body as { runs: { runId: string }[] }).runs.map((item) => item.runId)).toEqual([...runs, stale].map((run) => run.id));
+    const completes = engine.routeCalls("complete");
+    expect(completes.length).toBeLessThanOrEqual(2);
+    expect(completes.flatMap((call) => (call.body as { runs: { runId: string }[] }).runs.map((item) => item.runId)).sort()).toEqual(runs.map((run) => run.id).sort());
+    expect(runs.map((run) => run.output)).toEqual([0, 2, 4, 6]);
+    expect(stale.results).toEqual([]);
   });
 
   test("a 409 on start drops the run: the task never runs and nothing is reported", async () => {
