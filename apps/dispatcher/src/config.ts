@@ -9,6 +9,7 @@ export const dispatcherConfig = roleConfig.extend({
     .min(10)
     .default(200)
     .describe("How often waiting worker requests retry without a wake-up (covers runs that become ready by time alone)"),
+  DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8).describe("Worker requests served at once"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 

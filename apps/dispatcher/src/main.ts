@@ -24,6 +24,7 @@ await runService({
       keys: handle.engine.resources.relayKeys,
       logger,
       retryIntervalMs: config.DISPATCH_RETRY_INTERVAL_MS,
+      concurrency: config.DISPATCH_CONCURRENCY,
       dequeue: (request) => handle.engine.dequeueForWorker(request),
     });
     await server.start();

@@ -56,8 +56,8 @@ function readyRuns() {
   };
 }
 
-async function startServer(dequeue: (request: DispatchRequest) => Promise<DequeuedRun[]>, retryIntervalMs = 60_000) {
-  const server = new DispatchServer({ blocking: connect(), subscriber: connect(), redis: connect(), keys, logger, dequeue, retryIntervalMs });
+async function startServer(dequeue: (request: DispatchRequest) => Promise<DequeuedRun[]>, retryIntervalMs = 60_000, concurrency?: number) {
+  const server = new DispatchServer({ blocking: connect(), subscriber: connect(), redis: connect(), keys, logger, dequeue, retryIntervalMs, concurrency });
   await server.start();
   stops.push(() => server.stop());
   return server;
@@ -72,6 +72,35 @@ function startClient(onUndelivered?: (runs: DequeuedRun[]) => Promise<void>) {
 const request = { workerId: "w1", environmentId: "env", deploymentId: "dep", maxRuns: 2 };
 
 describe("dispatch relay", () => {
+  test("requests are served side by side, at most `concurrency` at once", async () => {
+    let serving = 0;
+    let mostAtOnce = 0;
+    const gates: (() => void)[] = [];
+    await startServer(
+      async (request) => {
+        serving += 1;
+        mostAtOnce = Math.max(mostAtOnce, serving);
+        await new Promise<void>((open) => gates.push(open));
+        serving -= 1;
+        return [run(`for-${request.workerId}`)];
+      },
+      60_000,
+      2,
+    );
+    const client = startClient();
+    const answers = Promise.all(["w1", "w2", "w3"].map((workerId) => client.requestRuns({ ...request, workerId }, 5_000)));
+
+    await expect.poll(() => gates.length).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(gates.length).toBe(2);
+    gates.splice(0).forEach((open) => open());
+    await expect.poll(() => gates.length).toBe(1);
+    gates.splice(0).forEach((open) => open());
+
+    expect((await answers).map((runs) => runs.map((r) => r.runId))).toEqual([["for-w1"], ["for-w2"], ["for-w3"]]);
+    expect(mostAtOnce).toBe(2);
+  });
+
   test("a worker's request gets ready runs, never more than its free slots", async () => {
     const queue = readyRuns();
     queue.ready.push(run("a"), run("b"), run("c"));

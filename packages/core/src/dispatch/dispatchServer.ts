@@ -19,6 +19,11 @@ export interface DispatchServerOptions {
    * this covers work that becomes ready by time alone (a retry's backoff, a delayed availability).
    */
   retryIntervalMs?: number;
+  /**
+   * Requests served at once (default 8). One at a time, a busy engine's workers would queue behind
+   * each other's dequeue and its writes; served together, their runs share statements.
+   */
+  concurrency?: number;
 }
 
 /**
@@ -33,8 +38,14 @@ export class DispatchServer {
   private timer: NodeJS.Timeout | undefined;
   private retrying = false;
   private retryAgain = false;
+  private readonly concurrency: number;
+  private serving = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly options: DispatchServerOptions) {}
+  constructor(private readonly options: DispatchServerOptions) {
+    this.concurrency = options.concurrency ?? 8;
+  }
 
   async start(): Promise<void> {
     this.running = true;
@@ -55,22 +66,43 @@ export class DispatchServer {
   private async popRequests(): Promise<void> {
     const { blocking, keys, logger } = this.options;
     while (this.running) {
+      // a request is popped only when it can be served at once
+      await this.acquireSlot();
+      let request: DispatchRequest | undefined;
       try {
         // A short block timeout lets stop() end the loop promptly.
         const popped = await blocking.blpop(keys.requests, 0.25);
-        if (!popped) continue;
-        const parsed = dispatchRequestSchema.safeParse(JSON.parse(popped[1]));
-        if (!parsed.success) {
-          logger.warn({ event: "dispatch:bad-request" }, "unreadable dispatch request dropped");
-          continue;
-        }
-        await this.serve(parsed.data);
+        const parsed = popped ? dispatchRequestSchema.safeParse(JSON.parse(popped[1])) : undefined;
+        if (parsed?.success === false) logger.warn({ event: "dispatch:bad-request" }, "unreadable dispatch request dropped");
+        request = parsed?.data;
       } catch (error) {
+        this.releaseSlot();
         if (!this.running) return;
         logger.error({ event: "dispatch:pop-failed", err: error }, "popping dispatch requests failed; retrying");
         await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
       }
+      if (request === undefined) this.releaseSlot();
+      else this.track(this.serve(request).finally(() => this.releaseSlot()));
     }
+  }
+
+  private async acquireSlot(): Promise<void> {
+    while (this.serving >= this.concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    this.serving += 1;
+  }
+
+  private releaseSlot(): void {
+    this.serving -= 1;
+    this.slotWaiters.shift()?.();
+  }
+
+  private track(serving: Promise<void>): void {
+    const tracked = serving.catch((error: unknown) => {
+      this.options.logger.error({ event: "dispatch:serve-failed", err: error }, "answering a dispatch request failed");
+    });
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
   }
 
   /**
@@ -102,7 +134,14 @@ export class DispatchServer {
         this.retryAgain = false;
         const waiting = [...this.parked.values()];
         this.parked.clear();
-        for (const request of waiting) await this.serve(request);
+        await Promise.all(
+          waiting.map(async (request) => {
+            await this.acquireSlot();
+            const serving = this.serve(request).finally(() => this.releaseSlot());
+            this.track(serving);
+            await serving.catch(() => undefined);
+          }),
+        );
       } while (this.retryAgain && this.running);
     } finally {
       this.retrying = false;
@@ -127,6 +166,7 @@ export class DispatchServer {
     this.running = false;
     clearInterval(this.timer);
     await this.loop;
+    await Promise.all(this.inFlight);
     const waiting = [...this.parked.values()];
     this.parked.clear();
     await Promise.all(waiting.map((request) => this.reply(request, [])));
