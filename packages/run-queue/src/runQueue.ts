@@ -21,6 +21,7 @@ import { setRateLimitScript } from "./commands/setRateLimit.ts";
 import type { ShardUpdate } from "./commands/shardUpdate.ts";
 import { statsScript } from "./commands/stats.ts";
 import { RunQueueError } from "./errors.ts";
+import type { EnvCandidate } from "./commands/shardPeek.ts";
 import { planShares } from "./fairPlan.ts";
 import { decodeName, RunQueueKeys } from "./keys.ts";
 import { RunLocator } from "./locator.ts";
@@ -80,6 +81,15 @@ const ACK_CHUNK = 500;
 /** Envs whose deadline passed, per shard read, and expired runs per env script, in reclaimExpired(). */
 const RECLAIM_ENVS = 100;
 const RECLAIM_RUNS = 500;
+/**
+ * A dequeue limited to `envIds` that asked every one of them for runs and got less than it asked
+ * from each: none has anything more runnable now, so another round would only ask again.
+ */
+function ranDry(envIds: readonly string[], candidates: readonly EnvCandidate[], plan: ReadonlyMap<EnvCandidate, number>, taken: readonly { messages: unknown[] }[]): boolean {
+  if (candidates.length !== new Set(envIds).size || plan.size !== candidates.length) return false;
+  return [...plan.values()].every((count, i) => taken[i]!.messages.length < count);
+}
+
 /** Dequeue rounds per call: a later round serves what stale candidates of an earlier one could not. */
 const DEQUEUE_ROUNDS = 3;
 
@@ -246,6 +256,7 @@ export class RunQueue {
       if (got < remaining) {
         this.#logger?.debug({ round, asked: remaining, got, candidates: candidates.length }, "run-queue:dequeue-short");
       }
+      if (envIds && ranDry(envIds, candidates, plan, taken)) break;
     }
     return out;
   }

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { ScriptRegistry } from "../scriptLoader.ts";
 import { TestClock, testSetup } from "./redisForTests.ts";
 
 const setup = testSetup("dequeue");
@@ -9,6 +10,20 @@ describe("dequeue (dequeue-6.lua, shardPeek-6.lua, shardUpdate-6.lua)", () => {
     const q = setup.queue();
     expect(await q.dequeue({ consumerId: "c", maxCount: 10 })).toEqual([]);
     expect(await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["nobody"] })).toEqual([]);
+  });
+
+  it("for given envs, stops after the round that ran them dry, without peeking again", async () => {
+    const q = setup.queue();
+    await q.enqueueMany(["dry1", "dry2"].map((runId) => ({ runId, orgId: "org", envId: "edry", queue: "jobs" })));
+    const run = vi.spyOn(ScriptRegistry.prototype, "run");
+    try {
+      expect((await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["edry"] })).map((m) => m.runId).sort()).toEqual(["dry1", "dry2"]);
+      const ops = run.mock.calls.map((call) => call[1]);
+      expect(ops.filter((op) => op === "shardPeek")).toHaveLength(1);
+      expect(ops.filter((op) => op === "dequeue")).toHaveLength(1);
+    } finally {
+      run.mockRestore();
+    }
   });
 
   it("puts each run in flight: slot held in env, queue and lane, deadline set, consumer recorded", async () => {
