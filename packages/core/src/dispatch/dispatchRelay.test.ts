@@ -166,12 +166,45 @@ describe("dispatch relay", () => {
     await expect.poll(() => server.parkedCount(), { timeout: 5_000 }).toBe(1);
     gone.abort();
     expect(await pending).toEqual([]);
-    await expect.poll(() => connect().exists(keys.withdrawn(queue.requests[0]!.requestId)), { timeout: 2_000 }).toBe(1);
+    await expect.poll(() => server.parkedCount(), { timeout: 2_000 }).toBe(0);
 
     queue.ready.push(run("for-someone-else"));
     await publishWorkAvailable(connect(), keys);
-    await expect.poll(() => server.parkedCount(), { timeout: 5_000 }).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
     expect(queue.ready.map((r) => r.runId)).toEqual(["for-someone-else"]);
+    expect(queue.requests).toHaveLength(1);
+  });
+
+  test("a request withdrawn while it waits in the list is dropped unserved when a dispatcher pops it", async () => {
+    const queue = readyRuns();
+    queue.ready.push(run("kept"));
+    const gone = new AbortController();
+    let serving = false;
+    // the only dispatcher is busy with another request, so the withdrawn one stays in the list
+    const server = await startServer(
+      async (request) => {
+        if (request.workerId === "busy") {
+          serving = true;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return [];
+        }
+        return queue.dequeue(request);
+      },
+      60_000,
+      1,
+    );
+    const client = startClient();
+    void client.requestRuns({ ...request, workerId: "busy" }, 1_000);
+    await expect.poll(() => serving).toBe(true);
+    const pending = client.requestRuns(request, 30_000, gone.signal);
+    gone.abort();
+    expect(await pending).toEqual([]);
+
+    await expect.poll(() => server.parkedCount(), { timeout: 2_000 }).toBe(1);
+    await expect.poll(() => connect().llen(keys.requests), { timeout: 2_000 }).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(queue.ready.map((r) => r.runId)).toEqual(["kept"]);
+    expect(queue.requests.filter((r) => r.workerId !== "busy")).toHaveLength(0);
   });
 
   test("runs that reach a request after its withdrawal are handed back, not lost", async () => {

@@ -11,9 +11,10 @@ import { dequeuedRunSchema, type DequeuedRun } from "../schemas/workerProtocol.t
  * A dispatcher dequeues only for a request, at most `maxRuns` (the worker's free slots): no run
  * sits in a buffer where it would escape fairness.
  *
- * A worker that stops polling (its HTTP request closed) withdraws its request: dispatchers skip
- * it, and runs a dispatcher handed over before it saw the withdrawal go to `onUndelivered`, which
- * queues them again at once. A reply whose api instance died is lost with it; those runs sit in
+ * A worker that stops polling (its HTTP request closed) withdraws its request, announced to every
+ * dispatcher by pub/sub (so serving a request costs no lookup): dispatchers drop it, and runs a
+ * dispatcher handed over before it saw the withdrawal (or while it was not subscribed) go to
+ * `onUndelivered`, which queues them again at once. A reply whose api instance died is lost with it; those runs sit in
  * PENDING_EXECUTING and the heartbeat monitor requeues them after that status's deadline.
  */
 export const dispatchRequestSchema = z.object({
@@ -30,10 +31,14 @@ export type DispatchRequest = z.output<typeof dispatchRequestSchema>;
 
 const dispatchReplySchema = z.object({ requestId: z.string(), runs: z.array(dequeuedRunSchema) });
 
+/** A request whose worker stopped waiting; dispatchers drop it unanswered for `openForMs`. */
+export const dispatchWithdrawalSchema = z.object({ requestId: z.string(), openForMs: z.number().int().positive() });
+export type DispatchWithdrawal = z.output<typeof dispatchWithdrawalSchema>;
+
 export interface DispatchRelayKeys {
   requests: string;
-  /** set (with an expiry) when the worker behind a request stopped waiting for it */
-  withdrawn(requestId: string): string;
+  /** where the api announces that the worker behind a request stopped waiting for it */
+  withdrawnChannel: string;
   replyChannel(instanceId: string): string;
   /** published whenever a run becomes dequeueable, so waiting dispatchers try again at once */
   workAvailableChannel: string;
@@ -42,7 +47,7 @@ export interface DispatchRelayKeys {
 export function dispatchRelayKeys(prefix: string): DispatchRelayKeys {
   return {
     requests: `${prefix}dispatch:requests`,
-    withdrawn: (requestId) => `${prefix}dispatch:withdrawn:${requestId}`,
+    withdrawnChannel: `${prefix}dispatch:withdrawn`,
     replyChannel: (instanceId) => `${prefix}dispatch:reply:${instanceId}`,
     workAvailableChannel: `${prefix}dispatch:work-available`,
   };
@@ -117,7 +122,8 @@ export class DispatchClient {
         const openForMs = message.deadline - Date.now() + graceMs;
         if (openForMs <= 0) return;
         this.withdrawn.set(requestId, setTimeout(() => this.withdrawn.delete(requestId), openForMs));
-        this.redis.set(this.keys.withdrawn(requestId), "1", "PX", openForMs).catch((error: unknown) => {
+        const withdrawal: DispatchWithdrawal = { requestId, openForMs };
+        this.redis.publish(this.keys.withdrawnChannel, JSON.stringify(withdrawal)).catch((error: unknown) => {
           this.logger.warn({ event: "dispatch:withdraw-failed", err: error }, "withdrawing a dispatch request failed");
         });
       };

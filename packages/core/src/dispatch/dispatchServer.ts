@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { DequeuedRun } from "../schemas/workerProtocol.ts";
-import { dispatchRequestSchema, type DispatchRelayKeys, type DispatchRequest } from "./dispatchRelay.ts";
+import { dispatchRequestSchema, dispatchWithdrawalSchema, type DispatchRelayKeys, type DispatchRequest } from "./dispatchRelay.ts";
 
 export interface DispatchServerOptions {
   /** a connection of its own: BLPOP blocks it */
@@ -42,6 +42,8 @@ export class DispatchServer {
   private serving = 0;
   private readonly slotWaiters: (() => void)[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** withdrawn requests, until they are past their deadline */
+  private readonly withdrawn = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: DispatchServerOptions) {
     this.concurrency = options.concurrency ?? 8;
@@ -50,10 +52,11 @@ export class DispatchServer {
   async start(): Promise<void> {
     this.running = true;
     const { subscriber, keys } = this.options;
-    subscriber.on("message", (channel: string) => {
+    subscriber.on("message", (channel: string, message: string) => {
       if (channel === keys.workAvailableChannel) void this.retryParked();
+      else if (channel === keys.withdrawnChannel) this.withdraw(message);
     });
-    await subscriber.subscribe(keys.workAvailableChannel);
+    await subscriber.subscribe(keys.workAvailableChannel, keys.withdrawnChannel);
     this.timer = setInterval(() => void this.retryParked(), this.options.retryIntervalMs ?? 200);
     this.loop = this.popRequests();
   }
@@ -111,7 +114,7 @@ export class DispatchServer {
    */
   private async serve(request: DispatchRequest): Promise<void> {
     if (Date.now() >= request.deadline) return this.reply(request, []);
-    if (await this.isWithdrawn(request)) return;
+    if (this.withdrawn.has(request.requestId)) return;
     let runs: DequeuedRun[] = [];
     try {
       runs = await this.options.dequeue(request);
@@ -148,13 +151,17 @@ export class DispatchServer {
     }
   }
 
-  private async isWithdrawn(request: DispatchRequest): Promise<boolean> {
-    try {
-      return (await this.options.redis.exists(this.options.keys.withdrawn(request.requestId))) === 1;
-    } catch {
-      // Unknown: serve it; runs that reach a withdrawn request are handed back by the api.
-      return false;
-    }
+  /** A request whose worker went away: dropped if parked, and not served while it may still be popped. */
+  private withdraw(message: string): void {
+    const parsed = dispatchWithdrawalSchema.safeParse(JSON.parse(message));
+    if (!parsed.success) return;
+    const { requestId, openForMs } = parsed.data;
+    this.parked.delete(requestId);
+    clearTimeout(this.withdrawn.get(requestId));
+    this.withdrawn.set(
+      requestId,
+      setTimeout(() => this.withdrawn.delete(requestId), openForMs),
+    );
   }
 
   private async reply(request: DispatchRequest, runs: DequeuedRun[]): Promise<void> {
@@ -165,6 +172,8 @@ export class DispatchServer {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.timer);
+    for (const timer of this.withdrawn.values()) clearTimeout(timer);
+    this.withdrawn.clear();
     await this.loop;
     await Promise.all(this.inFlight);
     const waiting = [...this.parked.values()];
