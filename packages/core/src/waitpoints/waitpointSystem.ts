@@ -3,6 +3,7 @@ import { NotFoundError } from "../errors/runEngineError.ts";
 import { finalRunStatuses } from "../state-machine/transitions.ts";
 import { newWaitpointId } from "../systems/ids.ts";
 import type { EngineResources } from "../systems/resources.ts";
+import { keyedReader } from "../utils/keyedReader.ts";
 import { isUniqueViolation } from "../systems/triggerSystem.ts";
 
 /** What a completed waitpoint carries to the runs it blocked. */
@@ -170,12 +171,18 @@ export class WaitpointSystem {
  */
 export async function completeRunWaitpoint(resources: EngineResources, run: TaskRun): Promise<void> {
   if (run.batchId) await completeBatchWaitpointIfDone(resources, run.batchId);
-  const { rows } = await sqlPool(resources.prisma).query<{ id: string }>({
-    name: "re_pending_run_waitpoint",
-    text: `SELECT id FROM "Waitpoint" WHERE "completedByRunId" = $1 AND status = 'PENDING'`,
-    values: [run.id],
+  // every finishing run asks, and most have no waitpoint: runs finishing together share the read
+  const pool = sqlPool(resources.prisma);
+  const pendingWaitpointOfRun = keyedReader(pool, "pendingRunWaitpoint", async (runIds) => {
+    const { rows } = await pool.query<{ id: string; runId: string }>({
+      name: "re_pending_run_waitpoints",
+      text: `SELECT id, "completedByRunId" AS "runId" FROM "Waitpoint" WHERE "completedByRunId" = ANY($1::text[]) AND status = 'PENDING'`,
+      values: [runIds],
+    });
+    return new Map(rows.map((row) => [row.runId, row.id]));
   });
-  if (rows[0]) await completeWaitpoint(resources, rows[0].id, runOutcome(run));
+  const waitpointId = await pendingWaitpointOfRun.call(run.id);
+  if (waitpointId) await completeWaitpoint(resources, waitpointId, runOutcome(run));
 }
 
 /**
@@ -185,13 +192,18 @@ export async function completeRunWaitpoint(resources: EngineResources, run: Task
  */
 async function completeBatchWaitpointIfDone(resources: EngineResources, batchId: string): Promise<void> {
   const { prisma } = resources;
-  // every run of every batch ends here, and most batches have no waitpoint: one cheap read
-  const { rows } = await sqlPool(prisma).query<{ id: string; status: string }>({
-    name: "re_batch_waitpoint",
-    text: `SELECT id, status FROM "Waitpoint" WHERE "completedByBatchId" = $1`,
-    values: [batchId],
+  // every run of every batch ends here, and most batches have no waitpoint: one cheap read,
+  // shared by the runs finishing together
+  const pool = sqlPool(prisma);
+  const waitpointOfBatch = keyedReader(pool, "batchWaitpoint", async (batchIds) => {
+    const { rows } = await pool.query<{ id: string; status: string; batchId: string }>({
+      name: "re_batch_waitpoints",
+      text: `SELECT id, status, "completedByBatchId" AS "batchId" FROM "Waitpoint" WHERE "completedByBatchId" = ANY($1::text[])`,
+      values: [batchIds],
+    });
+    return new Map(rows.map((row) => [row.batchId, row]));
   });
-  const waitpoint = rows[0];
+  const waitpoint = await waitpointOfBatch.call(batchId);
   if (!waitpoint || waitpoint.status === "COMPLETED") return;
   const unfinished = await prisma.taskRun.count({ where: { batchId, status: { notIn: [...finalRunStatuses] } } });
   if (unfinished > 0) return;
