@@ -101,6 +101,22 @@ describe("dispatch relay", () => {
     expect(mostAtOnce).toBe(2);
   });
 
+  test("announcements of one turn of the event loop go out as one message; a later one is sent again", async () => {
+    const listener = connect();
+    const received: string[] = [];
+    listener.on("message", (_channel: string, message: string) => received.push(message));
+    await listener.subscribe(keys.workAvailableChannel);
+    const publisher = connect();
+
+    await Promise.all(Array.from({ length: 10 }, () => publishWorkAvailable(publisher, keys)));
+    await expect.poll(() => received.length).toBe(1);
+    await publishWorkAvailable(publisher, keys);
+    await expect.poll(() => received.length).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received).toHaveLength(2);
+    await listener.unsubscribe();
+  });
+
   test("a worker's request gets ready runs, never more than its free slots", async () => {
     const queue = readyRuns();
     queue.ready.push(run("a"), run("b"), run("c"));

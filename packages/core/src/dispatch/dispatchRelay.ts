@@ -153,7 +153,28 @@ export class DispatchClient {
   }
 }
 
-/** Announce that runs may be dequeueable (after an enqueue, an ack, a limit change). */
-export async function publishWorkAvailable(redis: Redis, keys: DispatchRelayKeys): Promise<void> {
-  await redis.publish(keys.workAvailableChannel, "1");
+const unsentAnnouncements = new WeakMap<Redis, Map<string, Promise<void>>>();
+
+/**
+ * Announce that runs may be dequeueable (after an enqueue, an ack, a limit change). The
+ * announcements made in one turn of the event loop (a finalizer finishing many runs) go out as
+ * one: each caller's change is committed before it asks, and the one message is sent after.
+ */
+export function publishWorkAvailable(redis: Redis, keys: DispatchRelayKeys): Promise<void> {
+  let unsent = unsentAnnouncements.get(redis);
+  if (unsent === undefined) {
+    unsent = new Map();
+    unsentAnnouncements.set(redis, unsent);
+  }
+  const channel = keys.workAvailableChannel;
+  const pending = unsent.get(channel);
+  if (pending) return pending;
+  const announcement = new Promise<void>((resolve, reject) => {
+    setImmediate(() => {
+      unsent.delete(channel);
+      redis.publish(channel, "1").then(() => resolve(), reject);
+    });
+  });
+  unsent.set(channel, announcement);
+  return announcement;
 }
