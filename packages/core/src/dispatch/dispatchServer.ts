@@ -137,12 +137,16 @@ export class DispatchServer {
         this.retryAgain = false;
         const waiting = [...this.parked.values()];
         this.parked.clear();
+        // Environments side by side; inside one, a request at a time: one new run wakes every
+        // idle worker's request, and the first to ask should not share Redis with the others.
         await Promise.all(
-          waiting.map(async (request) => {
-            await this.acquireSlot();
-            const serving = this.serve(request).finally(() => this.releaseSlot());
-            this.track(serving);
-            await serving.catch(() => undefined);
+          [...groupByEnvironment(waiting).values()].map(async (requests) => {
+            for (const request of requests) {
+              await this.acquireSlot();
+              const serving = this.serve(request).finally(() => this.releaseSlot());
+              this.track(serving);
+              await serving.catch(() => undefined);
+            }
           }),
         );
       } while (this.retryAgain && this.running);
@@ -181,4 +185,14 @@ export class DispatchServer {
     await Promise.all(waiting.map((request) => this.reply(request, [])));
     await this.options.subscriber.unsubscribe().catch(() => undefined);
   }
+}
+
+function groupByEnvironment(requests: readonly DispatchRequest[]): Map<string, DispatchRequest[]> {
+  const byEnvironment = new Map<string, DispatchRequest[]>();
+  for (const request of requests) {
+    const list = byEnvironment.get(request.environmentId);
+    if (list) list.push(request);
+    else byEnvironment.set(request.environmentId, [request]);
+  }
+  return byEnvironment;
 }
