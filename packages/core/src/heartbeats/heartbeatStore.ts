@@ -28,10 +28,13 @@ export class HeartbeatStore {
    * `deadline` undefined, stops tracking the run because its new status needs no heartbeats.
    */
   async track(entry: HeartbeatEntry, previousSnapshotId: string | null, deadline: number | undefined): Promise<void> {
-    const multi = this.redis.multi();
-    if (previousSnapshotId) multi.zrem(this.key, member({ ...entry, snapshotId: previousSnapshotId }));
-    if (deadline !== undefined) multi.zadd(this.key, deadline, member(entry));
-    await multi.exec();
+    // Two plain commands, not MULTI: they join whatever else the connection pipelines this turn
+    // (a transaction is a write of its own), and a moment with neither or both entries is
+    // harmless: the old snapshot's entry only ever fails a run whose snapshot moved on.
+    await Promise.all([
+      previousSnapshotId ? this.redis.zrem(this.key, member({ ...entry, snapshotId: previousSnapshotId })) : undefined,
+      deadline !== undefined ? this.redis.zadd(this.key, deadline, member(entry)) : undefined,
+    ]);
   }
 
   /** Pushes the deadline of the run's tracked snapshot. False when that entry is not tracked. */
