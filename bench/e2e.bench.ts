@@ -18,24 +18,25 @@ import { fmtInt, fmtMs, nowMs, round, sleep, summarize, type Summary } from "./l
 
 const env = process.env;
 const cfg = {
-  /** Runs in the engine's throughput burst: sized for ~10-20 s at the engine's current speed. */
-  engineRuns: Number(env.BENCH_E2E_RUNS ?? 600),
+  /** Runs in the engine's throughput burst: sized for ~8-15 s at the engine's current speed. */
+  engineRuns: Number(env.BENCH_E2E_RUNS ?? 3000),
   /** Runs before any measurement (JIT, connection pools, prepared statements, tsx caches). */
   warmupRuns: Number(env.BENCH_E2E_WARMUP_RUNS ?? 50),
   /** Sequential runs on an idle engine (and jobs for each baseline) for the start latency. */
-  latencySamples: Number(env.BENCH_E2E_LATENCY_SAMPLES ?? 200),
+  latencySamples: Number(env.BENCH_E2E_LATENCY_SAMPLES ?? 500),
   /** Worker processes x slots each. 2 x 25 = 50 slots, the concurrency both baselines get. */
   workers: Number(env.BENCH_E2E_WORKERS ?? 2),
   workerConcurrency: Number(env.BENCH_E2E_WORKER_CONCURRENCY ?? 25),
   /** Batch size of every producer (engine batchTrigger, BullMQ addBulk, graphile addJobs). */
   batch: 50,
   producers: 2,
-  /**
-   * The engine's batchTrigger creates its items one after another (TriggerSystem.batchTrigger), so
-   * two producers leave the api mostly idle: the engine gets more requests in flight, as a
-   * backend with a backlog would send, so that the engine and not the producer sets the pace.
-   */
   engineBatch: Number(env.BENCH_E2E_BATCH ?? 50),
+  /**
+   * Producers in flight at once for the engine: each batchTrigger request returns once its runs
+   * are written and queued, a few hundred ms while the burst shares the CPU, so two would trickle
+   * runs in and measure the producer; eight keep a backlog queued, as a backend with one would, so
+   * that the engine and not the producer sets the pace.
+   */
   engineProducers: Number(env.BENCH_E2E_PRODUCERS ?? 8),
   /** Baseline burst sizes: a few seconds each at the rates measured on this machine. */
   bullmqJobs: Number(env.BENCH_E2E_BULLMQ_JOBS ?? 30_000),
