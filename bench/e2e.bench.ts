@@ -294,6 +294,8 @@ async function graphileBaseline(): Promise<BaselineResult> {
   // graphile-worker opens itself can outlive runner.stop() and crash the process with an
   // unhandled "terminating connection" when DROP DATABASE ... WITH (FORCE) cuts it.
   const pgPool = new pg.Pool({ connectionString: db.url, max: cfg.graphileConcurrency + 5 });
+  // an idle client's error (the server ending it) would otherwise be thrown as unhandled
+  pgPool.on("error", (error) => process.stderr.write(`graphile-worker pool: ${error.message}\n`));
   let completed = 0;
   let onStart: (() => void) | null = null;
   const runner = await runGraphile({
