@@ -61,11 +61,14 @@ export class AttemptSystem {
         },
         {
           latest,
+          // side by side: independent, and each a round trip the worker's start would wait for
           afterCommit: async (next) => {
-            await trackHeartbeat(this.resources, next);
-            await runQueue.extend(runId);
-            // a started run never expires: its TTL job would only fire to do nothing
-            if (run.startedAt === null && run.expiresAt !== null) await this.resources.jobs.unschedule("expireRun", { runId });
+            await Promise.all([
+              trackHeartbeat(this.resources, next),
+              runQueue.extend(runId),
+              // a started run never expires: its TTL job would only fire to do nothing
+              run.startedAt === null && run.expiresAt !== null ? this.resources.jobs.unschedule("expireRun", { runId }) : undefined,
+            ]);
           },
         },
       );

@@ -211,11 +211,13 @@ export class FinalizeSystem {
       },
       {
         latest,
+        // side by side: the slot's release is announced once it is done, the rest is independent
         afterCommit: async (state) => {
-          await trackHeartbeat(this.resources, state);
-          await this.resources.runQueue.ack(state.run.id);
-          await publishWorkAvailable(this.resources.redis, this.resources.relayKeys);
-          await completeRunWaitpoint(this.resources, state.run);
+          await Promise.all([
+            trackHeartbeat(this.resources, state),
+            this.resources.runQueue.ack(state.run.id).then(() => publishWorkAvailable(this.resources.redis, this.resources.relayKeys)),
+            completeRunWaitpoint(this.resources, state.run),
+          ]);
         },
       },
     );

@@ -122,8 +122,7 @@ export class CheckpointSystem {
         {
           latest,
           afterCommit: async (next) => {
-            await trackHeartbeat(this.resources, next);
-            await runQueue.extend(runId);
+            await Promise.all([trackHeartbeat(this.resources, next), runQueue.extend(runId)]);
           },
         },
       );
