@@ -24,6 +24,8 @@ test("a run suspended on version 1 waits as PENDING_VERSION while only version 2
   await engine.workers.deregister(f.workerId);
   await engine.waits.completeToken(f.environment.id, token.id, "approved");
   await expect.poll(async () => (await engine.resources.snapshots.latestSnapshot(run.id))?.executionStatus, { timeout: 10_000 }).toBe("QUEUED");
+  // the QUEUED snapshot commits before the run is back in the queue: a dequeue must find it there
+  await expect.poll(async () => (await engine.resources.runQueue.explain(run.id)).state, { timeout: 10_000 }).toBe("queued");
 
   expect(await engine.dequeueForWorker({ workerId: v2.workerId, maxRuns: 10 })).toEqual([]);
   const parked = await engine.resources.snapshots.latestSnapshot(run.id);
