@@ -9,17 +9,17 @@ import { keyedReader } from "../utils/keyedReader.ts";
 
 /** The run's newest valid snapshot, or null when the run does not exist. */
 export async function latestSnapshotRow(prisma: PrismaClient, runId: string): Promise<ExecutionSnapshot | null> {
-  const pool = sqlPool(prisma);
-  const reader = keyedReader(pool, "latestSnapshot", async (runIds) => {
-    const result = await pool.query<ExecutionSnapshot>({
-      name: "re_latest_snapshots",
-      text: `SELECT s.* FROM "TaskRun" r JOIN "ExecutionSnapshot" s ON s.id = r."latestSnapshotId" WHERE r.id = ANY($1::text[])`,
-      values: [runIds],
-    });
-    return new Map(result.rows.map((row) => [row.runId, row]));
-  });
-  return (await reader.call(runId)) ?? null;
+  return (await latestSnapshots(sqlPool(prisma)).call(runId)) ?? null;
 }
+
+const latestSnapshots = keyedReader(async (pool, runIds) => {
+  const result = await pool.query<ExecutionSnapshot>({
+    name: "re_latest_snapshots",
+    text: `SELECT s.* FROM "TaskRun" r JOIN "ExecutionSnapshot" s ON s.id = r."latestSnapshotId" WHERE r.id = ANY($1::text[])`,
+    values: [runIds],
+  });
+  return new Map(result.rows.map((row) => [row.runId, row]));
+});
 
 /** The run's row, or null when it does not exist. */
 export async function runRow(prisma: PrismaClient, runId: string): Promise<TaskRun | null> {
@@ -37,25 +37,25 @@ export async function runRow(prisma: PrismaClient, runId: string): Promise<TaskR
  * each still made after its caller took the lock, so it sees every change committed before.
  */
 export async function runWithLatestSnapshot(prisma: PrismaClient, runId: string): Promise<{ run: TaskRun; latest: ExecutionSnapshot } | null> {
-  const pool = sqlPool(prisma);
-  const reader = keyedReader(pool, "runWithLatestSnapshot", async (runIds) => {
-    const result = await pool.query({
-      name: "re_runs_with_latest_snapshot",
-      text: `SELECT r.*, NULL AS "${rowSeparator}", s.*
-               FROM "TaskRun" r JOIN "ExecutionSnapshot" s ON s.id = r."latestSnapshotId"
-              WHERE r.id = ANY($1::text[])`,
-      values: [runIds],
-      rowMode: "array",
-    });
-    return new Map(
-      (result.rows as unknown[][]).map((row) => {
-        const [run, latest] = splitRow<TaskRun, ExecutionSnapshot>(result, row);
-        return [run.id, { run, latest }];
-      }),
-    );
-  });
-  return (await reader.call(runId)) ?? null;
+  return (await runsWithLatestSnapshot(sqlPool(prisma)).call(runId)) ?? null;
 }
+
+const runsWithLatestSnapshot = keyedReader(async (pool, runIds) => {
+  const result = await pool.query({
+    name: "re_runs_with_latest_snapshot",
+    text: `SELECT r.*, NULL AS "${rowSeparator}", s.*
+             FROM "TaskRun" r JOIN "ExecutionSnapshot" s ON s.id = r."latestSnapshotId"
+            WHERE r.id = ANY($1::text[])`,
+    values: [runIds],
+    rowMode: "array",
+  });
+  return new Map(
+    (result.rows as unknown[][]).map((row) => {
+      const [run, latest] = splitRow<TaskRun, ExecutionSnapshot>(result, row);
+      return [run.id, { run, latest }];
+    }),
+  );
+});
 
 /** The column that separates two tables' columns in one result row (see splitRow). */
 export const rowSeparator = "|";

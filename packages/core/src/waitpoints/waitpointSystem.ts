@@ -171,17 +171,7 @@ export class WaitpointSystem {
  */
 export async function completeRunWaitpoint(resources: EngineResources, run: TaskRun): Promise<void> {
   if (run.batchId) await completeBatchWaitpointIfDone(resources, run.batchId);
-  // every finishing run asks, and most have no waitpoint: runs finishing together share the read
-  const pool = sqlPool(resources.prisma);
-  const pendingWaitpointOfRun = keyedReader(pool, "pendingRunWaitpoint", async (runIds) => {
-    const { rows } = await pool.query<{ id: string; runId: string }>({
-      name: "re_pending_run_waitpoints",
-      text: `SELECT id, "completedByRunId" AS "runId" FROM "Waitpoint" WHERE "completedByRunId" = ANY($1::text[]) AND status = 'PENDING'`,
-      values: [runIds],
-    });
-    return new Map(rows.map((row) => [row.runId, row.id]));
-  });
-  const waitpointId = await pendingWaitpointOfRun.call(run.id);
+  const waitpointId = await pendingWaitpointOfRun(sqlPool(resources.prisma)).call(run.id);
   if (waitpointId) await completeWaitpoint(resources, waitpointId, runOutcome(run));
 }
 
@@ -192,18 +182,7 @@ export async function completeRunWaitpoint(resources: EngineResources, run: Task
  */
 async function completeBatchWaitpointIfDone(resources: EngineResources, batchId: string): Promise<void> {
   const { prisma } = resources;
-  // every run of every batch ends here, and most batches have no waitpoint: one cheap read,
-  // shared by the runs finishing together
-  const pool = sqlPool(prisma);
-  const waitpointOfBatch = keyedReader(pool, "batchWaitpoint", async (batchIds) => {
-    const { rows } = await pool.query<{ id: string; status: string; batchId: string }>({
-      name: "re_batch_waitpoints",
-      text: `SELECT id, status, "completedByBatchId" AS "batchId" FROM "Waitpoint" WHERE "completedByBatchId" = ANY($1::text[])`,
-      values: [batchIds],
-    });
-    return new Map(rows.map((row) => [row.batchId, row]));
-  });
-  const waitpoint = await waitpointOfBatch.call(batchId);
+  const waitpoint = await waitpointOfBatch(sqlPool(prisma)).call(batchId);
   if (!waitpoint || waitpoint.status === "COMPLETED") return;
   const unfinished = await prisma.taskRun.count({ where: { batchId, status: { notIn: [...finalRunStatuses] } } });
   if (unfinished > 0) return;
@@ -214,6 +193,26 @@ async function completeBatchWaitpointIfDone(resources: EngineResources, batchId:
   });
   await completeWaitpoint(resources, waitpoint.id, { output, isError: false });
 }
+
+// Every finishing run asks for its pending waitpoint, and every run of a batch for the batch's:
+// most have none, and the runs finishing together share one read.
+const pendingWaitpointOfRun = keyedReader(async (pool, runIds) => {
+  const { rows } = await pool.query<{ id: string; runId: string }>({
+    name: "re_pending_run_waitpoints",
+    text: `SELECT id, "completedByRunId" AS "runId" FROM "Waitpoint" WHERE "completedByRunId" = ANY($1::text[]) AND status = 'PENDING'`,
+    values: [runIds],
+  });
+  return new Map(rows.map((row) => [row.runId, row.id]));
+});
+
+const waitpointOfBatch = keyedReader(async (pool, batchIds) => {
+  const { rows } = await pool.query<{ id: string; status: string; batchId: string }>({
+    name: "re_batch_waitpoints",
+    text: `SELECT id, status, "completedByBatchId" AS "batchId" FROM "Waitpoint" WHERE "completedByBatchId" = ANY($1::text[])`,
+    values: [batchIds],
+  });
+  return new Map(rows.map((row) => [row.batchId, row]));
+});
 
 /**
  * The blocked runs are read by a second statement, after the update committed: a run that blocks
