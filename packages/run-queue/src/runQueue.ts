@@ -226,6 +226,7 @@ export class RunQueue {
     this.#assertOpen();
     const maxCount = validate(countSchema, options.maxCount, "dequeue maxCount");
     const envIds = options.envIds?.map((envId) => validate(envIdSchema, envId, "dequeue envIds"));
+    if (envIds && new Set(envIds).size === 1) return this.#dequeueEnv(envIds[0]!, maxCount, options.consumerId);
     const out: DequeuedMessage[] = [];
     for (let round = 0; round < DEQUEUE_ROUNDS && out.length < maxCount; round++) {
       const now = this.#clock();
@@ -259,6 +260,20 @@ export class RunQueue {
       if (envIds && ranDry(envIds, candidates, plan, taken)) break;
     }
     return out;
+  }
+
+  /**
+   * dequeue() limited to one env (what a worker of that env asks for): no fair choice between
+   * envs to make, so the env's script runs without asking the index first; the script itself
+   * finds out whether the env has runnable work, serves as much as it allows, and its state
+   * reaches the index as after any env script.
+   */
+  async #dequeueEnv(envId: string, maxCount: number, consumerId: string): Promise<DequeuedMessage[]> {
+    const now = this.#clock();
+    const { state, messages } = await dequeueScript(this.#ctx, envId, now, maxCount, now + this.#visibilityTimeoutMs, consumerId);
+    if (state.changed || messages.length > 0) await this.#shards.apply([{ state, served: messages.length }]);
+    for (const message of messages) this.#locator.remember(message.runId, envId);
+    return messages;
   }
 
   /**

@@ -13,17 +13,37 @@ describe("dequeue (dequeue-6.lua, shardPeek-6.lua, shardUpdate-6.lua)", () => {
   });
 
   it("for given envs, stops after the round that ran them dry, without peeking again", async () => {
-    const q = setup.queue();
-    await q.enqueueMany(["dry1", "dry2"].map((runId) => ({ runId, orgId: "org", envId: "edry", queue: "jobs" })));
+    // one shard: one peek per round
+    const q = setup.queue({ shards: 1 });
+    await q.enqueueMany(["dry1", "dry2"].map((runId, i) => ({ runId, orgId: "org", envId: `edry${i}`, queue: "jobs" })));
     const run = vi.spyOn(ScriptRegistry.prototype, "run");
     try {
-      expect((await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["edry"] })).map((m) => m.runId).sort()).toEqual(["dry1", "dry2"]);
+      expect((await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["edry0", "edry1"] })).map((m) => m.runId).sort()).toEqual(["dry1", "dry2"]);
       const ops = run.mock.calls.map((call) => call[1]);
       expect(ops.filter((op) => op === "shardPeek")).toHaveLength(1);
-      expect(ops.filter((op) => op === "dequeue")).toHaveLength(1);
+      expect(ops.filter((op) => op === "dequeue")).toHaveLength(2);
     } finally {
       run.mockRestore();
     }
+  });
+
+  it("for one env, runs its script alone: no peek at the index, one call, and the index follows", async () => {
+    const q = setup.queue();
+    await q.enqueueMany(["one1", "one2", "one3"].map((runId) => ({ runId, orgId: "org", envId: "eone", queue: "jobs" })));
+    const run = vi.spyOn(ScriptRegistry.prototype, "run");
+    try {
+      expect((await q.dequeue({ consumerId: "c", maxCount: 2, envIds: ["eone"] })).map((m) => m.runId)).toEqual(["one1", "one2"]);
+      expect(await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["eone", "eone"] })).toMatchObject([{ runId: "one3" }]);
+      expect(await q.dequeue({ consumerId: "c", maxCount: 10, envIds: ["eone"] })).toEqual([]);
+      const ops = run.mock.calls.map((call) => call[1]);
+      expect(ops.filter((op) => op === "shardPeek")).toHaveLength(0);
+      expect(ops.filter((op) => op === "dequeue")).toHaveLength(3);
+    } finally {
+      run.mockRestore();
+    }
+    // The env ran dry through its own script: the index no longer offers it to a dequeue of any env.
+    await q.enqueue({ runId: "other1", orgId: "org", envId: "eother", queue: "jobs" });
+    expect((await q.dequeue({ consumerId: "c", maxCount: 10 })).map((m) => m.runId)).toEqual(["other1"]);
   });
 
   it("puts each run in flight: slot held in env, queue and lane, deadline set, consumer recorded", async () => {
