@@ -69,6 +69,8 @@ export function runLockResource(keyPrefix: string, runId: string): string {
 interface HeldLock {
   signal: AbortSignal;
   released: boolean;
+  /** commands sent on the locker's connection, answered along with the release (see withRelease) */
+  sentBeforeRelease: Promise<unknown>[];
 }
 
 // Keyed by resource (prefix included) rather than per locker: two lockers in one process sharing a
@@ -90,6 +92,7 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
  *   the held lock (tracked with AsyncLocalStorage); other run ids nest as separate locks.
  *   A continuation that outlives `fn` does not inherit the lock.
  * - Released when `fn` settles, whether it returned or threw; `fn`'s error is rethrown as is.
+ * - Commands `fn` leaves to withRelease are answered along with the release, not before it.
  */
 export class RunLocker {
   readonly settings: Readonly<RunLockerSettings>;
@@ -131,13 +134,14 @@ export class RunLocker {
 
     const startedAt = performance.now();
     // an object, not a `let`: it is set inside the redlock callback, where TS does not track it
-    const state: { outcome?: Outcome<T> } = {};
+    const state: { outcome?: Outcome<T>; sentBeforeRelease?: Promise<unknown>[] } = {};
     for (let attempt = 1; ; attempt++) {
       try {
         await this.redlock.using([resource], this.settings.durationMs, { retryCount: 0 }, async (signal) => {
           this.report({ runId, resource, waitMs: performance.now() - startedAt, attempts: attempt, acquired: true });
           signal.addEventListener("abort", () => this.lockLost(resource, signal.error), { once: true });
-          const entry: HeldLock = { signal, released: false };
+          const entry: HeldLock = { signal, released: false, sentBeforeRelease: [] };
+          state.sentBeforeRelease = entry.sentBeforeRelease;
           try {
             const value = await heldLocks.run(new Map(held).set(resource, entry), () => fn(signal));
             state.outcome = { ok: true, value };
@@ -167,9 +171,28 @@ export class RunLocker {
       }
       const { outcome } = state;
       if (outcome === undefined) throw new Error(`RunLocker: ${resource} was released without running fn`);
+      const sent = await Promise.allSettled(state.sentBeforeRelease ?? []);
       if (!outcome.ok) throw outcome.error;
+      const failed = sent.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
       return outcome.value;
     }
+  }
+
+  /**
+   * Lets the holder of `runId`'s lock return without waiting for the answer to `command`, a
+   * command it has already sent on the connection this locker was given. The release goes out
+   * behind it on that connection, and Redis applies one connection's commands in the order sent,
+   * so whoever takes the lock next sees the command's effect; the holder saves a round trip.
+   * lock() settles once both are answered, and rejects with the command's error if it failed.
+   * Throws TypeError when the caller does not hold the lock.
+   */
+  withRelease(runId: string, command: Promise<unknown>): void {
+    const held = heldLocks.getStore()?.get(runLockResource(this.keyPrefix, runId));
+    if (held === undefined || held.released) throw new TypeError(`RunLocker.withRelease: the lock of ${runId} is not held here`);
+    // observed by lock() after the release
+    command.catch(() => undefined);
+    held.sentBeforeRelease.push(command);
   }
 
   private retryDelay(): number {
