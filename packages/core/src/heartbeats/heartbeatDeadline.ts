@@ -21,7 +21,9 @@ export function heartbeatTimeoutMs(status: ExecutionStatus, timeouts: HeartbeatT
 
 /**
  * Points the run's heartbeat deadline at its new snapshot (or drops it). Every system calls this
- * after a mutation commits, so the monitor only ever watches the newest snapshot.
+ * after a mutation commits, so the monitor only ever watches the newest snapshot. Its commands go
+ * out at once on the engine's own connection, the run locker's, so a lock holder may leave the
+ * answer to RunLocker.withRelease.
  */
 export async function trackHeartbeat({ heartbeats, settings }: Pick<EngineResources, "heartbeats" | "settings">, state: RunState): Promise<void> {
   const timeout = heartbeatTimeoutMs(state.snapshot.executionStatus, settings.heartbeatTimeouts);

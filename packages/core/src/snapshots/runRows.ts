@@ -33,8 +33,9 @@ export async function runRow(prisma: PrismaClient, runId: string): Promise<TaskR
 
 /**
  * The run's row and its newest valid snapshot in one round trip, or null when it does not exist.
- * Like latestSnapshotRow, under the run's lock on every step: concurrent reads share a statement,
- * each still made after its caller took the lock, so it sees every change committed before.
+ * Read on every step, under the run's lock or while taking it (the step's write is fenced on the
+ * snapshot read): concurrent reads share a statement, each still sent after its caller asked, so
+ * it sees every change committed before.
  */
 export async function runWithLatestSnapshot(prisma: PrismaClient, runId: string): Promise<{ run: TaskRun; latest: ExecutionSnapshot } | null> {
   return (await runsWithLatestSnapshot(sqlPool(prisma)).call(runId)) ?? null;

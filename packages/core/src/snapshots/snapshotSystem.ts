@@ -27,8 +27,9 @@ export interface MutateOptions {
    */
   afterCommit?: (state: RunState, signal: AbortSignal) => Promise<void>;
   /**
-   * The run's newest valid snapshot as the caller just read it under the run's lock, so that it is
-   * not read twice. The write still checks it is the newest (StaleSnapshotError otherwise).
+   * The run's newest valid snapshot as the caller read it, under the run's lock or while taking
+   * it, so that it is not read twice. The write checks it is still the newest (StaleSnapshotError
+   * otherwise, nothing written), which is what makes a read made while taking the lock safe.
    */
   latest?: ExecutionSnapshot;
 }

@@ -42,9 +42,13 @@ export class AttemptSystem {
    * on that version. A hand-off that never started locks nothing.
    */
   async start(environmentId: string, runId: string, report: WorkerReport, deploymentId: string): Promise<{ snapshotId: string; attemptNumber: number }> {
-    const { prisma, snapshots, runQueue, locker } = this.resources;
+    const { prisma, snapshots, locker } = this.resources;
+    // Read while the lock is being taken: the write is fenced on the reported snapshot, so a read
+    // that a change overtook only fails it, as the report is then stale.
+    const early = runWithLatestSnapshot(prisma, runId);
+    early.catch(() => undefined);
     return locker.lock(runId, async () => {
-      const found = await runWithLatestSnapshot(prisma, runId);
+      const found = await early;
       if (found?.run.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);
       const { run, latest } = found;
       const attemptNumber = run.attemptNumber + 1;
@@ -61,14 +65,13 @@ export class AttemptSystem {
         },
         {
           latest,
-          // side by side: independent, and each a round trip the worker's start would wait for
+          // The queue entry keeps the visibility deadline its dequeue set, far beyond the
+          // PENDING_EXECUTING timeout; the attempt's heartbeats push it from here on.
           afterCommit: async (next) => {
-            await Promise.all([
-              trackHeartbeat(this.resources, next),
-              runQueue.extend(runId),
-              // a started run never expires: its TTL job would only fire to do nothing
-              run.startedAt === null && run.expiresAt !== null ? this.resources.jobs.unschedule("expireRun", { runId }) : undefined,
-            ]);
+            // answered with the lock's release: the worker cannot beat before it has the reply
+            locker.withRelease(runId, trackHeartbeat(this.resources, next));
+            // a started run never expires: its TTL job would only fire to do nothing
+            if (run.startedAt === null && run.expiresAt !== null) await this.resources.jobs.unschedule("expireRun", { runId });
           },
         },
       );

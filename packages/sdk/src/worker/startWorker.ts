@@ -1,5 +1,6 @@
 import type { DequeuedRun } from "@runengine/core/schemas";
 import { hostname } from "node:os";
+import { setImmediate as yieldToStarts } from "node:timers/promises";
 import { z } from "zod";
 import { backoffDelayMs, defaultBackoff, sleep, type BackoffOptions } from "../backoff.ts";
 import { createJsonTransport } from "../http/jsonTransport.ts";
@@ -159,6 +160,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunEngineWork
         logger.error("dequeue:overflow", { maxRuns: freeSlots, received: runs.length, dropped: runs.slice(freeSlots).map((r) => r.runId) });
       }
       for (const run of runs.slice(0, freeSlots)) launch(run);
+      // The starts of these runs go out first: the api serves them before this worker's next poll.
+      if (runs.length > 0) await yieldToStarts();
       if (runs.length === 0 && Date.now() - polledAt < minEmptyPollMs) await sleep(minEmptyPollMs, signal);
     }
   }
