@@ -96,7 +96,9 @@ export function groupByColumns(plans: readonly MutationPlan[]): { columns: strin
  * One statement for plans changing the same columns: the fenced UPDATE of the runs, the INSERT of
  * the snapshots of the runs it updated, and of the waitpoints those snapshots carry. The values
  * travel as one JSON array that Postgres turns into typed records, so enums, arrays, timestamps
- * and jsonb take their own input format. Returns the runs it wrote, by id.
+ * and jsonb take their own input format. The records are built once each (MATERIALIZED): inlined,
+ * the planner re-built every snapshot record for every updated run, n² calls for n runs. Returns
+ * the runs it wrote, by id.
  */
 export async function writeGroup(db: Queryable, group: { columns: string[]; plans: MutationPlan[] }): Promise<Map<string, RunState>> {
   const now = new Date();
@@ -114,15 +116,19 @@ export async function writeGroup(db: Queryable, group: { columns: string[]; plan
   const result = await db.query({
     name: `re_write_runs_${createHash("sha1").update(assignments).digest("hex").slice(0, 16)}`,
     text: `WITH plan AS (SELECT value AS plan FROM jsonb_array_elements($1::jsonb)),
+           runs AS MATERIALIZED (
+             SELECT plan.plan->>'basedOn' AS "basedOn", p.* FROM plan, jsonb_populate_record(NULL::"TaskRun", plan.plan->'run') p),
+           snapshots AS MATERIALIZED (
+             SELECT s.* FROM plan, jsonb_populate_record(NULL::"ExecutionSnapshot", plan.plan->'snapshot') s),
            changed AS (
              UPDATE "TaskRun" t SET ${assignments}
-               FROM plan, jsonb_populate_record(NULL::"TaskRun", plan.plan->'run') p
-              WHERE t.id = p.id AND t."latestSnapshotId" = plan.plan->>'basedOn'
+               FROM runs p
+              WHERE t.id = p.id AND t."latestSnapshotId" = p."basedOn"
           RETURNING t.*),
            inserted AS (
              INSERT INTO "ExecutionSnapshot" (${snapshotColumnList})
              SELECT ${snapshotColumns.map((column) => `s."${column}"`).join(", ")}
-               FROM plan, jsonb_populate_record(NULL::"ExecutionSnapshot", plan.plan->'snapshot') s
+               FROM snapshots s
               WHERE s."runId" IN (SELECT id FROM changed)
           RETURNING *),
            completions AS (
