@@ -97,8 +97,10 @@ export function groupByColumns(plans: readonly MutationPlan[]): { columns: strin
  * the snapshots of the runs it updated, and of the waitpoints those snapshots carry. The values
  * travel as one JSON array that Postgres turns into typed records, so enums, arrays, timestamps
  * and jsonb take their own input format. The records are built once each (MATERIALIZED): inlined,
- * the planner re-built every snapshot record for every updated run, n² calls for n runs. Returns
- * the runs it wrote, by id.
+ * the planner re-built every snapshot record for every updated run, n² calls for n runs. The run
+ * ids also come as an array, which the planner looks up by primary key: joined only to the JSON
+ * records (100 rows as far as it can tell), a table of a few thousand runs was scanned whole.
+ * Returns the runs it wrote, by id.
  */
 export async function writeGroup(db: Queryable, group: { columns: string[]; plans: MutationPlan[] }): Promise<Map<string, RunState>> {
   const now = new Date();
@@ -123,7 +125,7 @@ export async function writeGroup(db: Queryable, group: { columns: string[]; plan
            changed AS (
              UPDATE "TaskRun" t SET ${assignments}
                FROM runs p
-              WHERE t.id = p.id AND t."latestSnapshotId" = p."basedOn"
+              WHERE t.id = ANY($2::text[]) AND t.id = p.id AND t."latestSnapshotId" = p."basedOn"
           RETURNING t.*),
            inserted AS (
              INSERT INTO "ExecutionSnapshot" (${snapshotColumnList})
@@ -138,7 +140,7 @@ export async function writeGroup(db: Queryable, group: { columns: string[]; plan
               WHERE c."snapshotId" IN (SELECT id FROM inserted))
            SELECT changed.*, NULL AS "${rowSeparator}", inserted.*
              FROM changed JOIN inserted ON inserted."runId" = changed.id`,
-    values: [recordsJson(rows)],
+    values: [recordsJson(rows), group.plans.map((plan) => plan.runId)],
     rowMode: "array",
   });
   const written = new Map<string, RunState>();
