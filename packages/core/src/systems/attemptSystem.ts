@@ -65,8 +65,8 @@ export class AttemptSystem {
         },
         {
           latest,
-          // The queue entry keeps the visibility deadline its dequeue set, far beyond the
-          // PENDING_EXECUTING timeout; the attempt's heartbeats push it from here on.
+          // The queue entry keeps the visibility deadline its dequeue set (5 minutes, beyond the
+          // default PENDING_EXECUTING timeout); the attempt's heartbeats push it from here on.
           afterCommit: async (next) => {
             // answered with the lock's release: the worker cannot beat before it has the reply
             locker.withRelease(runId, trackHeartbeat(this.resources, next));
