@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createPrismaClient } from "@runengine/database";
 import { RunQueue } from "@runengine/run-queue";
-import { dispatchRelayKeys } from "./dispatch/dispatchRelay.ts";
+import { dispatchRelayKeys, publishWorkAvailable } from "./dispatch/dispatchRelay.ts";
 import { RunEngine } from "./engine.ts";
 import { HeartbeatStore } from "./heartbeats/heartbeatStore.ts";
 import { JobProducer, type JobQueuesOptions } from "./jobs/queues.ts";
@@ -55,9 +55,22 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
   const prisma = createPrismaClient({ databaseUrl: options.databaseUrl, poolSize: options.databasePoolSize ?? 10 });
   const metrics = new EngineMetrics();
   const locker = new RunLocker({ redis, keyPrefix: `${options.keyPrefix}lock:`, logger: options.logger, onWait: metrics.observeLockWait, ...options.lock });
+  const relayKeys = dispatchRelayKeys(options.keyPrefix);
   // The engine's retry policy decides when a run fails; the queue's own dead-lettering is only a
-  // backstop against a run bouncing between queue and workers forever.
-  const runQueue = new RunQueue({ redis, keyPrefix: `${options.keyPrefix}rq:`, maxNackAttempts: 1_000, logger: options.logger, shards: options.queueShards ?? 1 });
+  // backstop against a run bouncing between queue and workers forever. Waiting dispatchers hear
+  // of new runs as soon as they are queued, without a round trip of the enqueue's own.
+  const runQueue = new RunQueue({
+    redis,
+    keyPrefix: `${options.keyPrefix}rq:`,
+    maxNackAttempts: 1_000,
+    logger: options.logger,
+    shards: options.queueShards ?? 1,
+    onEnqueued: () => {
+      publishWorkAvailable(redis, relayKeys).catch((error: unknown) => {
+        options.logger.warn({ event: "dispatch:announce-failed", err: error }, "announcing new runs failed; dispatchers find them at their next retry");
+      });
+    },
+  });
   const jobsPrefix = `${options.keyPrefix}bull`;
   const jobs = new JobProducer({ connection: jobsConnection, prefix: jobsPrefix });
   const engine = new RunEngine({
@@ -68,7 +81,7 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
     runQueue,
     jobs,
     heartbeats: new HeartbeatStore(redis, options.keyPrefix),
-    relayKeys: dispatchRelayKeys(options.keyPrefix),
+    relayKeys,
     logger: options.logger,
     settings: { ...defaultEngineSettings, ...options.settings },
     metrics,

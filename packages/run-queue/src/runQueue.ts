@@ -61,6 +61,16 @@ export interface RunQueueOptions {
   logger?: Logger;
   /** The time source in ms (default Date.now); all callers of one queue should agree on it. */
   clock?: () => number;
+  /**
+   * Called when an enqueue has put new or requeued runs in their envs' queues, with those envs:
+   * the moment to wake consumers waiting for work. It runs once the env scripts answered, right
+   * after the index update is sent and before that is answered, so a wake-up it sends costs no
+   * round trip of its own. A consumer that dequeues from those envs (`envIds`) finds the runs; on
+   * a single Redis a command sent from here on the queue's connection is applied after the index
+   * update too, so any dequeue finds them (in a cluster the index may land a moment later).
+   * Errors it throws are logged.
+   */
+  onEnqueued?: (envIds: readonly string[]) => void;
 }
 
 const optionsSchema = z.object({
@@ -129,6 +139,7 @@ export class RunQueue {
   readonly #maxNackAttempts: number;
   readonly #logger: Logger | undefined;
   readonly #clock: () => number;
+  readonly #onEnqueued: ((envIds: readonly string[]) => void) | undefined;
   readonly #stop = new AbortController();
   readonly #acks = new TickBatch<{ runId: string; hint: string | undefined }, boolean>((runs) => this.#ackAll(runs));
   #reclaimer: Promise<void> | undefined;
@@ -148,6 +159,7 @@ export class RunQueue {
     this.#locator = new RunLocator(this.#ctx);
     this.#visibilityTimeoutMs = parsed.visibilityTimeoutMs;
     this.#maxNackAttempts = parsed.maxNackAttempts;
+    this.#onEnqueued = options.onEnqueued;
     this.#logger = options.logger;
     this.#clock = options.clock ?? Date.now;
   }
@@ -213,8 +225,19 @@ export class RunQueue {
       }
     }
     await Promise.all(calls);
-    await this.#shards.apply(updates.filter((update) => update.state.changed));
+    const indexed = this.#shards.apply(updates.filter((update) => update.state.changed));
+    const enqueuedEnvs = new Set(parsed.filter((message, i) => results[i] !== "exists").map((message) => message.envId));
+    if (enqueuedEnvs.size > 0) this.#announceEnqueued([...enqueuedEnvs]);
+    await indexed;
     return results;
+  }
+
+  #announceEnqueued(envIds: string[]): void {
+    try {
+      this.#onEnqueued?.(envIds);
+    } catch (error) {
+      this.#logger?.warn({ err: error, envIds }, "run-queue:on-enqueued-failed");
+    }
   }
 
   /**

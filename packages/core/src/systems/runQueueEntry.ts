@@ -30,12 +30,14 @@ export function queueMessage(runId: string, run: QueueFields, attempt?: number):
 /** What queueing a run reads of it. */
 export type QueueableRun = Pick<TaskRun, "id" | "organizationId" | "environmentId" | "queue" | "concurrencyKey" | "priority" | "expiresAt">;
 
-/** enqueueRun for many runs: their expiry jobs, then one queue call and one wake-up for them all. */
+/**
+ * enqueueRun for many runs: their expiry jobs, then one queue call. The queue wakes waiting
+ * dispatchers itself (createEngine's `onEnqueued`).
+ */
 export async function enqueueRuns(resources: EngineResources, runs: readonly QueueableRun[]): Promise<void> {
   if (runs.length === 0) return;
   await Promise.all(runs.filter((run) => run.expiresAt !== null).map((run) => resources.jobs.schedule("expireRun", { runId: run.id }, run.expiresAt!)));
   await resources.runQueue.enqueueMany(runs.map((run) => queueMessage(run.id, run)));
-  await publishWorkAvailable(resources.redis, resources.relayKeys);
 }
 
 /**

@@ -1,11 +1,39 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { RunQueueError } from "../index.ts";
-import { TestClock, testSetup } from "./redisForTests.ts";
+import { clusterNodes, TestClock, testSetup } from "./redisForTests.ts";
 
 const setup = testSetup("enqueue");
 afterAll(() => setup.teardown());
 
 describe("enqueue (enqueue-6.lua)", () => {
+  it("tells onEnqueued which envs got new runs, once the runs are there and before enqueue returns", async () => {
+    const heard: { envIds: readonly string[]; ownEnv: Promise<string[]>; anyEnv: Promise<string[]> }[] = [];
+    const q = setup.queue({
+      onEnqueued: (envIds) => {
+        heard.push({
+          envIds,
+          // what a consumer woken at this moment would dequeue
+          ownEnv: q.dequeue({ consumerId: "woken", maxCount: 10, envIds: ["eo1"] }).then((runs) => runs.map((run) => run.runId)),
+          anyEnv: q.dequeue({ consumerId: "woken", maxCount: 10, envIds: ["eo2", "eo3"] }).then((runs) => runs.map((run) => run.runId)),
+        });
+      },
+    });
+    await q.enqueueMany([
+      { runId: "o1", orgId: "org", envId: "eo1", queue: "jobs" },
+      { runId: "o2", orgId: "org", envId: "eo2", queue: "jobs" },
+    ]);
+    expect(heard).toHaveLength(1);
+    expect([...heard[0]!.envIds].sort()).toEqual(["eo1", "eo2"]);
+    expect(await heard[0]!.ownEnv).toEqual(["o1"]);
+    // several envs go through the index, which a single Redis has applied by then
+    if (!clusterNodes?.length) expect(await heard[0]!.anyEnv).toEqual(["o2"]);
+    else await heard[0]!.anyEnv;
+
+    // a run that exists already is no news
+    expect(await q.enqueue({ runId: "o1", orgId: "org", envId: "eo1", queue: "jobs" })).toBe("exists");
+    expect(heard).toHaveLength(1);
+  });
+
   it("stores the run, places it in its lane by priority score and counts it", async () => {
     const clock = new TestClock(1_000_000);
     const q = setup.queue({ clock: clock.read });
