@@ -67,7 +67,10 @@ export function createWorkerApi(request: JsonTransport, retry: WorkerApiRetry = 
   const runPath = (runId: string, action: string) => `/api/v1/worker/runs/${encodeURIComponent(runId)}/${action}`;
   const backoff = { ...defaultBackoff, ...retry };
   const starts = batchedRunReports(request, "/api/v1/worker/runs/start", startAttemptsResponseSchema);
-  const completes = batchedRunReports(request, "/api/v1/worker/runs/complete", completeAttemptsResponseSchema);
+  // One results request at a time: the results that end meanwhile go together in the next one.
+  // A busy engine spends more per request than per result in it (505-590 against 475-524 runs/s
+  // with two at a time, in alternating pairs); a start, which the task waits for, keeps two.
+  const completes = batchedRunReports(request, "/api/v1/worker/runs/complete", completeAttemptsResponseSchema, 1);
   return {
     register: (body) => request({ method: "POST", path: "/api/v1/worker/register", body, schema: registerWorkerResponseSchema, retry: true }),
     async dequeue(body, signal) {
@@ -117,12 +120,14 @@ export function createWorkerApi(request: JsonTransport, retry: WorkerApiRetry = 
  * Starts and results of runs that a worker's attempts send at the same moment go out as one
  * request (see CallBatcher): a busy worker makes one call where it would make one per run. Each
  * run gets its own answer, as the error its single-run call would throw when refused; the caller
- * retries a run on its own, and runs retried together share a request again.
+ * retries a run on its own, and runs retried together share a request again. `maxInFlight`
+ * requests go at once; calls made while they are out wait for the next.
  */
 function batchedRunReports<I extends { runId: string }, O extends { runId: string; ok: true }>(
   request: JsonTransport,
   path: string,
   schema: z.ZodType<{ runs: (O | ReportItemError)[] }>,
+  maxInFlight = 2,
 ): CallBatcher<I, O> {
   return new CallBatcher<I, O>(
     async (calls) => {
@@ -138,7 +143,7 @@ function batchedRunReports<I extends { runId: string }, O extends { runId: strin
         }
       });
     },
-    { maxInFlight: 2, maxBatch: maxRunsPerReport },
+    { maxInFlight, maxBatch: maxRunsPerReport },
   );
 }
 
