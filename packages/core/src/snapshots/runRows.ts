@@ -41,6 +41,17 @@ export async function runWithLatestSnapshot(prisma: PrismaClient, runId: string)
   return (await runsWithLatestSnapshot(sqlPool(prisma)).call(runId)) ?? null;
 }
 
+/**
+ * runWithLatestSnapshot sent at once, for a step that reads while it takes the run's lock (its
+ * write fenced on the snapshot read). If the lock is never taken, nobody awaits the read: its
+ * failure is not left unobserved.
+ */
+export function readWhileLocking(prisma: PrismaClient, runId: string): Promise<{ run: TaskRun; latest: ExecutionSnapshot } | null> {
+  const read = runWithLatestSnapshot(prisma, runId);
+  read.catch(() => undefined);
+  return read;
+}
+
 const runsWithLatestSnapshot = keyedReader(async (pool, runIds) => {
   const result = await pool.query({
     name: "re_runs_with_latest_snapshot",

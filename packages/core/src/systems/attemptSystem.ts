@@ -4,7 +4,7 @@ import type { JobPayload } from "../jobs/catalog.ts";
 import type { AttemptResult } from "../schemas/workerProtocol.ts";
 import { CallBatcher } from "../utils/callBatcher.ts";
 import type { EngineResources } from "./resources.ts";
-import { runWithLatestSnapshot } from "../snapshots/runRows.ts";
+import { readWhileLocking, runWithLatestSnapshot } from "../snapshots/runRows.ts";
 import { isOnWorker } from "../state-machine/statuses.ts";
 import { continuesSameAttempt } from "../waitpoints/attemptContinuity.ts";
 
@@ -45,8 +45,7 @@ export class AttemptSystem {
     const { prisma, snapshots, locker } = this.resources;
     // Read while the lock is being taken: the write is fenced on the reported snapshot, so a read
     // that a change overtook only fails it, as the report is then stale.
-    const early = runWithLatestSnapshot(prisma, runId);
-    early.catch(() => undefined);
+    const early = readWhileLocking(prisma, runId);
     return locker.lock(runId, async () => {
       const found = await early;
       if (found?.run.environmentId !== environmentId) throw new NotFoundError("TaskRun", runId);

@@ -4,7 +4,7 @@ import { StaleSnapshotError } from "../errors/runEngineError.ts";
 import type { DispatchRequest } from "../dispatch/dispatchRelay.ts";
 import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import type { DequeuedRun } from "../schemas/workerProtocol.ts";
-import { runWithLatestSnapshot } from "../snapshots/runRows.ts";
+import { readWhileLocking, runWithLatestSnapshot } from "../snapshots/runRows.ts";
 import { isFinalExecutionStatus } from "../state-machine/statuses.ts";
 import type { EngineResources } from "./resources.ts";
 import { resumeFromCheckpoint } from "../waitpoints/checkpointSystem.ts";
@@ -44,9 +44,7 @@ export class DequeueSystem {
    */
   private lockToWorker(message: DequeuedMessage, worker: WorkerContext): Promise<DequeuedRun | undefined> {
     const runId = message.runId;
-    const early = runWithLatestSnapshot(this.resources.prisma, runId);
-    // settled by the lock's callback; a failed lock must not leave it rejected unobserved
-    early.catch(() => undefined);
+    const early = readWhileLocking(this.resources.prisma, runId);
     return this.resources.locker.lock(runId, async () => {
       const found = await early;
       if (found && found.latest.executionStatus === "QUEUED" && runnableHere(found.run, worker)) {
