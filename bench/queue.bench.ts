@@ -18,12 +18,16 @@ const cfg = {
   /** Runs per enqueue batch (enqueueMany / addBulk) and per dequeue (maxCount), for both queues. */
   batch: 50,
   /** Concurrent consumer loops, each with its own RunQueue and Redis connection. */
-  consumers: Number(env.BENCH_CONSUMERS ?? 4),
+  consumers: Number(env.BENCH_CONSUMERS ?? 8),
+  /** Concurrent producer loops, for both queues (see the README: the producers must not be the limit). */
+  producers: Number(env.BENCH_PRODUCERS ?? 4),
   /** Queues the measured work flows through in every run-queue scenario. */
   activeQueues: 10,
   /** Envs the idle and blocked queues are spread over (the 10 active envs among them). */
   envs: 100,
   noisyRuns: Number(env.BENCH_NOISY_RUNS ?? 1_000_000),
+  /** Consumers kept busy by the noisy env: each dequeue in flight when the quiet run arrives counts as one it waited. */
+  noisyConsumers: Number(env.BENCH_NOISY_CONSUMERS ?? 4),
   noisySamples: 20,
   queueCounts: (env.BENCH_QUEUE_COUNTS ?? "10,1000,100000").split(",").map(Number),
   /** Idle/blocked queues created before the cost-by-operation phases (0: none), to see what grows with them. */
@@ -218,7 +222,7 @@ async function runQueueThroughput(
       }
     }
   };
-  const loops = [produce(), produce(), ...Array.from({ length: cfg.consumers }, (_, i) => consume(clients.open(), `c${i}`))];
+  const loops = [...Array.from({ length: cfg.producers }, produce), ...Array.from({ length: cfg.consumers }, (_, i) => consume(clients.open(), `c${i}`))];
   const meterConn = connect();
   const result = await measureWindow(flow, cfg.warmupMs, cfg.windowMs, new RedisMeter(meterConn));
   flow.stop();
@@ -351,7 +355,7 @@ async function noisyNeighbour(): Promise<NoisyResult> {
       await Promise.all(runs.map((r) => rq.ack(r.runId)));
     }
   };
-  const loops = Array.from({ length: cfg.consumers }, (_, i) => consume(clients.open(), `c${i}`));
+  const loops = Array.from({ length: cfg.noisyConsumers }, (_, i) => consume(clients.open(), `c${i}`));
   await sleep(cfg.warmupMs);
 
   const ms: number[] = [];
@@ -426,7 +430,7 @@ async function bullmqThroughput(queueCount: number, concurrency: number): Promis
       await q.addBulk(Array.from({ length: cfg.batch }, () => ({ name: "noop", data: {}, opts: jobOpts })));
     }
   };
-  const producers = [produce(), produce()];
+  const producers = Array.from({ length: cfg.producers }, produce);
   const meterConn = connect();
   // A thousand workers (two connections each) take a moment to settle into their blocking reads.
   const warmupMs = cfg.warmupMs + (queueCount > 1 ? 1000 : 0);
@@ -444,19 +448,39 @@ async function bullmqThroughput(queueCount: number, concurrency: number): Promis
 async function main(): Promise<void> {
   const started = Date.now();
   log(
-    `run-queue bench: Redis 127.0.0.1, batch ${cfg.batch}, ${cfg.consumers} consumers, ` +
+    `run-queue bench: Redis 127.0.0.1, batch ${cfg.batch}, ${cfg.producers} producers, ${cfg.consumers} consumers, ` +
       `warm-up ${cfg.warmupMs} ms, ${cfg.windowMs} ms measured per throughput figure; ` +
       `${os.cpus().length} CPUs, load average ${loadAverage()}`,
   );
 
   const ours: Partial<Record<"q10" | "q1000" | "q100000" | "q1000AckMany", number>> = {};
+  const bullmq: Partial<Record<1 | 1000, number>> = {};
   let noisy: NoisyResult | null = null;
-  for (const n of cfg.only.has("rq") ? cfg.queueCounts : []) {
+  const ourThroughput = async (n: number) => {
     const r = await runQueueThroughput(n);
     describe(`run-queue, ${fmtInt(n)} queues (${cfg.activeQueues} active)`, r);
     if (r.unexpected > 0) log(`  WARNING: ${r.unexpected} setup runs from blocked queues were dequeued`);
     ours[`q${n}` as keyof typeof ours] = r.runsPerSec;
+  };
+  const bullmqThroughputOf = async (queueCount: 1 | 1000) => {
+    const concurrency = queueCount === 1 ? cfg.bullmqConcurrency1 : cfg.bullmqConcurrency1000;
+    const r = await bullmqThroughput(queueCount, concurrency);
+    describe(
+      queueCount === 1
+        ? `BullMQ, 1 queue (1 worker, concurrency ${concurrency})`
+        : `BullMQ, 1,000 queues (1,000 workers, concurrency ${concurrency} each)`,
+      r,
+    );
+    bullmq[queueCount] = r.runsPerSec;
+  };
+  // Each ratio's two figures are measured one right after the other: the machine's speed drifts
+  // over minutes (other tenants of the host), and a pair far apart in time measures that drift.
+  const ourCounts = cfg.only.has("rq") ? cfg.queueCounts : [];
+  for (const [n, baseline] of [[10, 1], [1000, 1000]] as const) {
+    if (ourCounts.includes(n)) await ourThroughput(n);
+    if (cfg.only.has("bullmq")) await bullmqThroughputOf(baseline);
   }
+  for (const n of ourCounts.filter((count) => count !== 10 && count !== 1000)) await ourThroughput(n);
   if (cfg.only.has("rq") && cfg.queueCounts.includes(1000)) {
     const r = await runQueueThroughput(1000, "many");
     describe(`run-queue, 1,000 queues (10 active), ackMany per dequeued batch`, r);
@@ -478,16 +502,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const skipped = { runsPerSec: Number.NaN } as WindowResult; // only when BENCH_ONLY leaves BullMQ out
-  const bull1 = cfg.only.has("bullmq") ? await bullmqThroughput(1, cfg.bullmqConcurrency1) : skipped;
-  if (cfg.only.has("bullmq")) describe(`BullMQ, 1 queue (1 worker, concurrency ${cfg.bullmqConcurrency1})`, bull1);
-  const bull1000 = cfg.only.has("bullmq") ? await bullmqThroughput(1000, cfg.bullmqConcurrency1000) : skipped;
-  if (cfg.only.has("bullmq")) describe(`BullMQ, 1,000 queues (1,000 workers, concurrency ${cfg.bullmqConcurrency1000} each)`, bull1000);
-
   if (cfg.only.has("noisy")) {
     noisy = await noisyNeighbour();
     log(
-      `noisy neighbour (${fmtInt(cfg.noisyRuns)} runs queued in one env, ${cfg.consumers} busy consumers, ${noisy.samples} samples): ` +
+      `noisy neighbour (${fmtInt(cfg.noisyRuns)} runs queued in one env, ${cfg.noisyConsumers} busy consumers, ${noisy.samples} samples): ` +
         `quiet env's run dequeued after p50 ${fmtMs(noisy.waitMs.p50)} ms / max ${fmtMs(noisy.waitMs.max)} ms, ` +
         `${noisy.waitDequeues.p50} / max ${noisy.waitDequeues.max} dequeues ` +
         `(${fmtInt(noisy.runsAhead.p50)} / max ${fmtInt(noisy.runsAhead.max)} other runs ahead of it)` +
@@ -495,20 +513,21 @@ async function main(): Promise<void> {
     );
   }
 
-  const ratio = (a: number | undefined, b: number) => (a === undefined ? null : round(a / b, 2));
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : round(a / b, 2));
+  const rounded = (a: number | undefined) => (a === undefined ? null : Math.round(a));
   const summary = {
     bench: "queue",
     runsPerSec: {
-      q10: ours.q10 === undefined ? null : Math.round(ours.q10),
-      q1000: ours.q1000 === undefined ? null : Math.round(ours.q1000),
-      q100000: ours.q100000 === undefined ? null : Math.round(ours.q100000),
-      q1000AckMany: ours.q1000AckMany === undefined ? null : Math.round(ours.q1000AckMany),
+      q10: rounded(ours.q10),
+      q1000: rounded(ours.q1000),
+      q100000: rounded(ours.q100000),
+      q1000AckMany: rounded(ours.q1000AckMany),
     },
-    bullmqRunsPerSec: Math.round(bull1.runsPerSec),
-    ratioVsBullmq: ratio(ours.q10, bull1.runsPerSec),
-    bullmq1000RunsPerSec: Math.round(bull1000.runsPerSec),
-    ratioVsBullmq1000: ratio(ours.q1000, bull1000.runsPerSec),
-    scale100kVs10: ours.q100000 === undefined || ours.q10 === undefined ? null : round(ours.q100000 / ours.q10, 2),
+    bullmqRunsPerSec: rounded(bullmq[1]),
+    ratioVsBullmq: ratio(ours.q10, bullmq[1]),
+    bullmq1000RunsPerSec: rounded(bullmq[1000]),
+    ratioVsBullmq1000: ratio(ours.q1000, bullmq[1000]),
+    scale100kVs10: ratio(ours.q100000, ours.q10),
     quietTenantWaitMs: noisy && noisy.lost === 0 ? round(noisy.waitMs.max, 1) : null,
     quietTenantWaitDequeues: noisy && noisy.lost === 0 ? noisy.waitDequeues.max : null,
   };

@@ -82,7 +82,8 @@ local E = envContext()
 promoteTimers(E)
 
 local count = tonumber(ARGV[3])
-local deadline = tonumber(ARGV[4])
+-- Passed on as sent (see nowText in includes/envContext.lua).
+local deadline = ARGV[4]
 local consumer = ARGV[5]
 local envInflight = redis.call("ZCARD", E.inflight)
 
@@ -132,7 +133,7 @@ while served < count and guard > 0 do
     if m.rl and not m.rk then
       room = rateAllows(m.tat, room, m.rl, m.rp, E.now, true)
     end
-    local ready = promoteDue(E.base, q, l, E.now)
+    local ready = promoteDue(E.base, q, l, E.nowText)
     popped = redis.call("ZPOPMIN", ready, room)
     stale = not popped[1]
   end

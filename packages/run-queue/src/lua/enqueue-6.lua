@@ -39,22 +39,26 @@ local touched = {}
 local order = {}
 for i = 3, #ARGV, 7 do
   local runId, q, l = ARGV[i], ARGV[i + 2], ARGV[i + 3]
-  local priority, availableAt = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+  -- Passed on as sent (see nowText in includes/envContext.lua).
+  local priority, availableAt = ARGV[i + 4], ARGV[i + 5]
   local rk = runKey(E.base, runId)
   local st = redis.call("HGET", rk, "st")
-  local score = availableAt - priority * 1000
+  local score = availableAt
+  if priority ~= "0" then
+    score = tonumber(availableAt) - tonumber(priority) * 1000
+  end
   local code = CODE.NOOP
   if not st then
     redis.call("HSET", rk, "st", "q", "o", ARGV[i + 1], "q", q, "l", l, "p", priority, "a", availableAt,
       "s", score, "n", ARGV[i + 6])
-    placeRunLater(E, q, l, runId, score, availableAt)
+    placeRunLater(E, q, l, runId, score, tonumber(availableAt))
     code = CODE.OK
   elseif st == "r" then
     -- A resumed run keeps its queue and lane: its slot history belongs to them.
     local r = redis.call("HMGET", rk, "q", "l")
     q, l = r[1], r[2]
     redis.call("HSET", rk, "st", "q", "p", priority, "a", availableAt, "s", score)
-    placeRunLater(E, q, l, runId, score, availableAt)
+    placeRunLater(E, q, l, runId, score, tonumber(availableAt))
     code = CODE.REQUEUED
   end
   if code ~= CODE.NOOP then

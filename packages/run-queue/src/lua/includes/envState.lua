@@ -41,12 +41,13 @@ local function envState(E)
   if inflight > 0 then
     hasInflight = 1
   end
-  local sig = runnable .. ":" .. nextAt .. ":" .. hasInflight
+  -- Built from strings: concatenating a Lua number formats it with sprintf.
+  local sig = (runnable == 1 and "1:" or "0:") .. (nextAt == 0 and "0" or nextAt) .. (hasInflight == 1 and ":1" or ":0")
   local changed = 0
   local lastSig, sentAt = string.match(E.sig or "", "^(.*)|(%d+)$")
   if lastSig ~= sig or E.now - tonumber(sentAt) >= 1000 then
     changed = 1
-    setLater(E.meta, "sig", sig .. "|" .. E.now)
+    setLater(E.meta, "sig", sig .. "|" .. E.nowText)
   end
   local ver, inflightMin = 0, 0
   if changed == 1 then

@@ -8,10 +8,10 @@
     "empty"  nothing queued;
     "limit"  in flight >= the queue's limit (each lane has its own copy of the limit);
     "rate"   the per-key rate is used up; at = the next allowed time. ]]
-local function promoteDue(base, q, l, now)
+local function promoteDue(base, q, l, nowText)
   local ready = laneKey(base, q, l, "ready")
   local delayed = laneKey(base, q, l, "delayed")
-  local due = redis.call("ZRANGE", delayed, "-inf", now, "BYSCORE", "LIMIT", 0, 100)
+  local due = redis.call("ZRANGE", delayed, "-inf", nowText, "BYSCORE", "LIMIT", 0, 100)
   if #due > 0 then
     for _, id in ipairs(due) do
       redis.call("ZADD", ready, redis.call("HGET", runKey(base, id), "s"), id)
@@ -21,8 +21,8 @@ local function promoteDue(base, q, l, now)
   return ready, delayed
 end
 
-local function laneStatus(base, q, l, m, now)
-  local ready, delayed = promoteDue(base, q, l, now)
+local function laneStatus(base, q, l, m, now, nowText)
+  local ready, delayed = promoteDue(base, q, l, nowText)
   if redis.call("ZCARD", ready) == 0 then
     local head = redis.call("ZRANGE", delayed, 0, 0, "WITHSCORES")
     if head[2] then

@@ -8,7 +8,7 @@
 --- @include "slots"
 local function refreshLane(E, q, l, m)
   local base, now = E.base, E.now
-  local status, at = laneStatus(base, q, l, m, now)
+  local status, at = laneStatus(base, q, l, m, now, E.nowText)
   local lanes, lvt = queueKey(base, q, "lanes"), queueKey(base, q, "lvt")
   local timer = "l:" .. q .. ":" .. l
   if status == "ready" then
