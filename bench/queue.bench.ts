@@ -61,7 +61,7 @@ function describe(label: string, r: WindowResult): void {
   if (r.redis) {
     log(
       `  redis: ${fmtMs(r.redis.cpuUsPerRun)} us CPU/run, ${r.redis.commandsPerRun.toFixed(1)} commands/run (counting those inside scripts), ` +
-        `${fmtMs(r.redis.evalshaUsPerCall)} us/script call, main thread ${(100 * r.redis.cpuUtil).toFixed(0)}% busy`,
+        `${fmtMs(r.redis.scriptUsPerCall)} us/script call, main thread ${(100 * r.redis.cpuUtil).toFixed(0)}% busy`,
     );
     if (env.BENCH_VERBOSE) {
       const top = r.redis.top.slice(0, 12).map((c) => `${c.command} ${c.callsPerRun.toFixed(2)}x ${fmtMs(c.usPerRun)}us`);
@@ -496,7 +496,7 @@ async function main(): Promise<void> {
     for (const { op, cost, callsPerRun } of costs) {
       log(
         `  ${op}: ${fmtMs(cost.cpuUsPerRun)} us Redis CPU/run, ${cost.commandsPerRun.toFixed(1)} commands/run, ` +
-          `${callsPerRun.toFixed(3)} API calls/run, ${fmtMs(cost.evalshaUsPerCall)} us/script call`,
+          `${callsPerRun.toFixed(3)} API calls/run, ${fmtMs(cost.scriptUsPerCall)} us/script call`,
       );
       if (env.BENCH_VERBOSE) log(`    per run: ${cost.top.slice(0, 12).map((c) => `${c.command} ${c.callsPerRun.toFixed(2)}x ${fmtMs(c.usPerRun)}us`).join(", ")}`);
     }

@@ -5,8 +5,8 @@ interface Snapshot {
   cpuSec: number;
   calls: number;
   usec: number;
-  evalshaCalls: number;
-  evalshaUsec: number;
+  scriptCalls: number;
+  scriptUsec: number;
 }
 
 export interface RedisCost {
@@ -14,8 +14,8 @@ export interface RedisCost {
   cpuUsPerRun: number;
   /** Commands (a script counts once) Redis executed per run. */
   commandsPerRun: number;
-  /** Average time inside one EVALSHA, in microseconds (all scripts together). */
-  evalshaUsPerCall: number;
+  /** Average time inside one script or function call (EVAL, EVALSHA, FCALL), in microseconds. */
+  scriptUsPerCall: number;
   /** Share of one core the Redis main thread used over the window. */
   cpuUtil: number;
   /** Per command: calls per run and microseconds per run, largest first. */
@@ -43,10 +43,10 @@ export class RedisMeter {
     const s = this.start!;
     const seconds = (performance.now() - this.startMs) / 1000;
     const calls = end.calls - s.calls;
-    const evalshaCalls = end.evalshaCalls - s.evalshaCalls;
+    const scriptCalls = end.scriptCalls - s.scriptCalls;
     // Someone ran CONFIG RESETSTAT during the window: the counters say nothing about it.
-    if (calls < 0 || evalshaCalls < 0) {
-      return { cpuUsPerRun: Number.NaN, commandsPerRun: Number.NaN, evalshaUsPerCall: Number.NaN, cpuUtil: (end.cpuSec - s.cpuSec) / seconds, top: [] };
+    if (calls < 0 || scriptCalls < 0) {
+      return { cpuUsPerRun: Number.NaN, commandsPerRun: Number.NaN, scriptUsPerCall: Number.NaN, cpuUtil: (end.cpuSec - s.cpuSec) / seconds, top: [] };
     }
     const top = [...end.byCommand]
       .map(([command, e]) => {
@@ -59,7 +59,7 @@ export class RedisMeter {
       top,
       cpuUsPerRun: runs > 0 ? ((end.cpuSec - s.cpuSec) * 1e6) / runs : Number.NaN,
       commandsPerRun: runs > 0 ? calls / runs : Number.NaN,
-      evalshaUsPerCall: evalshaCalls > 0 ? (end.evalshaUsec - s.evalshaUsec) / evalshaCalls : Number.NaN,
+      scriptUsPerCall: scriptCalls > 0 ? (end.scriptUsec - s.scriptUsec) / scriptCalls : Number.NaN,
       cpuUtil: (end.cpuSec - s.cpuSec) / seconds,
     };
   }
@@ -70,8 +70,8 @@ export class RedisMeter {
     const byCommand = new Map<string, { calls: number; usec: number }>();
     let calls = 0;
     let usec = 0;
-    let evalshaCalls = 0;
-    let evalshaUsec = 0;
+    let scriptCalls = 0;
+    let scriptUsec = 0;
     for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
       const [, cmd, c, u] = m;
       // The meter's own INFO calls are not part of the workload.
@@ -79,11 +79,11 @@ export class RedisMeter {
       byCommand.set(cmd!, { calls: Number(c), usec: Number(u) });
       calls += Number(c);
       usec += Number(u);
-      if (cmd === "evalsha" || cmd === "eval") {
-        evalshaCalls += Number(c);
-        evalshaUsec += Number(u);
+      if (cmd === "evalsha" || cmd === "eval" || cmd === "fcall") {
+        scriptCalls += Number(c);
+        scriptUsec += Number(u);
       }
     }
-    return { byCommand, cpuSec: field("used_cpu_user_main_thread") + field("used_cpu_sys_main_thread"), calls, usec, evalshaCalls, evalshaUsec };
+    return { byCommand, cpuSec: field("used_cpu_user_main_thread") + field("used_cpu_sys_main_thread"), calls, usec, scriptCalls, scriptUsec };
   }
 }

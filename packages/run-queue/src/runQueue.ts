@@ -153,7 +153,6 @@ export class RunQueue {
     }
     this.keys = new RunQueueKeys(parsed.keyPrefix, parsed.shards);
     const scripts = runQueueScripts();
-    scripts.register(options.redis);
     this.#ctx = { redis: options.redis, keys: this.keys, scripts };
     this.#shards = new ShardIndex(this.#ctx);
     this.#locator = new RunLocator(this.#ctx);

@@ -9,10 +9,7 @@
 
   Cost of the usual case (an in-flight run whose lane still has runs available, env away from its
   limit): HMGET env meta, HMGET run, ZREM, 2 SREM, DEL (run and locator), ZSCORE, ZCARD; the env state is then
-  unchanged and needs no version (includes/envState.lua, envStateAfterFree). That case runs on a
-  few helpers only: the refresh helpers and ackRuns are defined inside `general()`, called only
-  when a refresh is due or the run is not in flight, because defining them on every call costs
-  Redis about as much CPU as the usual case's commands together.
+  unchanged and needs no version (includes/envState.lua, envStateAfterFree).
 
   KEYS[1..6] env meta, queues, timers, qvt, inflight, dead   KEYS[7] the run's hash
   ARGV[1] env key base   ARGV[2] now (ms)   ARGV[3] run id
@@ -26,10 +23,6 @@
 --- @include "keys"
 --- @include "bump"
 --- @include "envContext"
---- @include "slots"
---- @include "envState"
-
-local function general()
 --- @include "fairShare"
 --- @include "gcra"
 --- @include "queueMeta"
@@ -37,9 +30,8 @@ local function general()
 --- @include "queueStatus"
 --- @include "refresh"
 --- @include "placeRun"
+--- @include "envState"
 --- @include "ackRuns"
-  return refresh, ackRuns
-end
 
 local E = envContext()
 local runId = ARGV[3]
@@ -54,14 +46,12 @@ if r[1] == "f" then
   end
   local rest = { CODE.OK, "f" }
   if slotFreeMatters(E, q, l) then
-    local refresh = general()
     refresh(E, q, l)
     return withState(E, rest)
   end
   return appendAll(envStateAfterFree(E, 1), rest)
 end
 
-local _, ackRuns = general()
 local codes, states, freed, refreshed = ackRuns(E, { runId }, ARGV[4])
 local rest = { codes[1], states[1] }
 if refreshed or freed == 0 then

@@ -9,21 +9,27 @@ import { ScriptRegistry } from "../scriptLoader.ts";
 import { clusterNodes, testSetup } from "./redisForTests.ts";
 
 const setup = testSetup("batcher");
-afterAll(() => setup.teardown());
 
-function registryOf(lua: string): ScriptRegistry {
+const libraries: string[] = [];
+afterAll(async () => {
+  for (const name of libraries) await setup.redis.call("FUNCTION", "DELETE", name).catch(() => undefined);
+  await setup.teardown();
+});
+
+async function registryOf(lua: string): Promise<ScriptRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "rq-lua-"));
   mkdirSync(join(dir, "includes"));
-  // A body no server has seen yet, so the first call also exercises ioredis's EVAL fallback.
   writeFileSync(join(dir, "echo-1.lua"), `-- ${randomBytes(8).toString("hex")}\n${lua}`);
   const registry = new ScriptRegistry(pathToFileURL(`${dir}/`), "0.0.0");
-  registry.register(setup.redis);
+  libraries.push(registry.library.name);
+  // Loaded first: a call that finds its function missing is sent again after the load, in a pipeline of its own.
+  await registry.load(setup.redis);
   return registry;
 }
 
 describe("script calls on a single Redis (ScriptBatcher)", () => {
   it.skipIf(clusterNodes?.length)("sends the calls of one tick in one pipeline, each with its own result or error", async () => {
-    const registry = registryOf(`if ARGV[1] == "boom" then return redis.error_reply("boom") end\nreturn {KEYS[1], ARGV[1]}`);
+    const registry = await registryOf(`if ARGV[1] == "boom" then return redis.error_reply("boom") end\nreturn {KEYS[1], ARGV[1]}`);
     const key = `${setup.prefix}echo`;
     const pipeline = vi.spyOn(setup.redis as Redis, "pipeline");
     const calls = ["a", "boom", "c"].map((arg) => registry.run(setup.redis, "echo", [key], [arg]));
@@ -39,7 +45,7 @@ describe("script calls on a single Redis (ScriptBatcher)", () => {
   });
 
   it.skipIf(clusterNodes?.length)("fails the calls of a pipeline that fails as a whole", async () => {
-    const registry = registryOf("return 1");
+    const registry = await registryOf("return 1");
     const key = `${setup.prefix}echo`;
     const exec = vi.spyOn(Object.getPrototypeOf((setup.redis as Redis).pipeline()), "exec").mockRejectedValueOnce(new Error("connection lost"));
     const settled = await Promise.allSettled([1, 2].map(() => registry.run(setup.redis, "echo", [key], [])));

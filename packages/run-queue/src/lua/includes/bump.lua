@@ -5,8 +5,7 @@
   or queue leaves no field behind (the no-leak tests check that every key is gone). Readers in the
   same script use the Lua values (E.queued, m.queued); every writing script ends with envState,
   which flushes. ]]
-local PENDING = {}
-local PENDING_KEYS = {}
+--- @include "callState"
 
 -- value false: delete the field.
 local function setLater(key, field, value)

@@ -17,8 +17,7 @@ end
 
 --[[ The same for a batch (enqueue): placeRunLater collects the runs per lane set, flushPlaced adds
   each set's runs with one ZADD (at most 500 runs per script call, so the argument list stays small). ]]
-local PLACED = {}
-local PLACED_KEYS = {}
+--- @include "callState"
 
 local function placeRunLater(E, q, l, runId, score, availableAt)
   local key, member = laneKey(E.base, q, l, "ready"), score

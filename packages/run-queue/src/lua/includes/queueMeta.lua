@@ -3,7 +3,7 @@
   (queue-level GCRA state), vclock (the queue's virtual clock for its lanes), queued (counter).
   `tat`, `vclock` and `queued` change during a script: change them with setQueueField, which
   updates the cache and writes the hash at the end (includes/bump.lua). ]]
-local QM = {}
+--- @include "callState"
 
 local function queueMeta(base, q)
   local m = QM[q]
