@@ -24,14 +24,19 @@ export const fastRecoveryEnv: NodeJS.ProcessEnv = {
  * Every key under `prefix` disappears at one instant, as when Redis restarts without its data: one
  * script finds and deletes them all. (A SCAN-and-delete loop takes seconds under load and keeps
  * deleting after the reconciler has noticed the loss, so it would also delete what the rebuild had
- * just restored: a loss spread over time that no real Redis has.)
+ * just restored: a loss spread over time that no real Redis has.) The run queue's function
+ * libraries go right after, as a restart loses them too; other processes on this Redis load theirs
+ * again at their next call, as the engine's must.
  */
 export async function loseRedisKeys(redis: Redis, prefix: string): Promise<number> {
   const script = `
     local keys = redis.call("KEYS", ARGV[1])
     for i = 1, #keys, 1000 do redis.call("UNLINK", unpack(keys, i, math.min(i + 999, #keys))) end
     return #keys`;
-  return (await redis.eval(script, 0, `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`)) as number;
+  const lost = (await redis.eval(script, 0, `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`)) as number;
+  const libraries = (await redis.call("FUNCTION", "LIST", "LIBRARYNAME", "runqueue_*")) as unknown[][];
+  for (const library of libraries) await redis.call("FUNCTION", "DELETE", String(library[library.indexOf("library_name") + 1]));
+  return lost;
 }
 
 /** An engine of real processes and the chaos tasks' observations, under a prefix of their own. */
