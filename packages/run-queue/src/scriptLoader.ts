@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import type { Cluster, Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { isCluster, type RedisClient } from "./commands/context.ts";
 import { ScriptLoadError } from "./errors.ts";
 import { ScriptBatcher } from "./scriptBatcher.ts";
 
@@ -66,8 +67,8 @@ function hoistInclude(dir: URL, include: string, stack: readonly string[], seen:
 /**
  * Builds the library from every `<op>-<nKeys>.lua` directly under `dir`. The includes are defined
  * once, at the library's top level, when Redis loads it; each operation's own file becomes the
- * body of its function. As EVALSHA scripts, every call defined its ~35 helper closures again,
- * which cost Redis 10-17% of a dequeue call. Since the top level outlives a call, what a call
+ * body of its function. As EVALSHA scripts, every call defined its ~35 helper closures again
+ * (see "Cost per run" in the README). Since the top level outlives a call, what a call
  * keeps (`includes/callState.lua`) is reset at the start of each function, and `KEYS` / `ARGV`
  * are the library's locals, set from the function's arguments, so the files read as scripts do.
  */
@@ -108,12 +109,6 @@ export function buildLibrary(dir: URL, version: string): ScriptLibrary {
   return { name, code, functions };
 }
 
-type Client = Redis | Cluster;
-
-function isCluster(client: Client): client is Cluster {
-  return (client as { isCluster?: boolean }).isCluster === true;
-}
-
 /** Redis answers FCALL of a function it does not have (a new server, a restart, a new cluster node) with this. */
 function isFunctionMissing(error: unknown): boolean {
   return error instanceof Error && /Function not found/i.test(error.message);
@@ -131,7 +126,7 @@ export class ScriptRegistry {
   /** Calls on a single Redis go through a per-client batcher (see ScriptBatcher). */
   readonly #batchers = new WeakMap<Redis, ScriptBatcher>();
   /** One load at a time per client, shared by the calls that found the library missing meanwhile. */
-  readonly #loads = new WeakMap<Client, Promise<void>>();
+  readonly #loads = new WeakMap<RedisClient, Promise<void>>();
 
   constructor(dir: URL, packageVersion: string) {
     this.library = buildLibrary(dir, packageVersion);
@@ -148,7 +143,7 @@ export class ScriptRegistry {
   }
 
   /** Runs an operation (on a single Redis, in one pipeline with the other calls of the same tick); `keys.length` must equal its key count. */
-  run(client: Client, op: string, keys: readonly string[], argv: readonly (string | number)[]): Promise<unknown> {
+  run(client: RedisClient, op: string, keys: readonly string[], argv: readonly (string | number)[]): Promise<unknown> {
     const fn = this.get(op);
     if (keys.length !== fn.numberOfKeys) {
       throw new ScriptLoadError(`${op} takes ${fn.numberOfKeys} keys, got ${keys.length}`, [op]);
@@ -161,10 +156,10 @@ export class ScriptRegistry {
   }
 
   /** FUNCTION LOAD of the library on the client's server, or on every master of a cluster. */
-  load(client: Client): Promise<void> {
+  load(client: RedisClient): Promise<void> {
     let loading = this.#loads.get(client);
     if (!loading) {
-      const servers: (Redis | Cluster)[] = isCluster(client) ? client.nodes("master") : [client];
+      const servers: RedisClient[] = isCluster(client) ? client.nodes("master") : [client];
       loading = Promise.all(servers.map((server) => server.call("FUNCTION", "LOAD", "REPLACE", this.library.code)))
         .then(() => undefined)
         .finally(() => this.#loads.delete(client));
@@ -173,7 +168,7 @@ export class ScriptRegistry {
     return loading;
   }
 
-  #call(client: Client, args: readonly (string | number)[]): Promise<unknown> {
+  #call(client: RedisClient, args: readonly (string | number)[]): Promise<unknown> {
     if (isCluster(client)) return client.call("FCALL", ...args);
     let batcher = this.#batchers.get(client);
     if (!batcher) {

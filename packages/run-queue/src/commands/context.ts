@@ -33,7 +33,7 @@ const stateSchema = z.tuple([z.number(), z.number(), z.number(), z.number(), z.n
  * touch the locator keys (ack, ackMany and remove drop them in the same call), and batches of
  * commands on keys of different slots may be pipelined; on a cluster neither is possible.
  */
-export function isCluster(redis: RedisClient): boolean {
+export function isCluster(redis: RedisClient): redis is Cluster {
   return (redis as { isCluster?: boolean }).isCluster === true;
 }
 
