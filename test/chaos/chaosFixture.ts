@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { expect } from "vitest";
 import { deleteKeysWithPrefix, uniqueRedisPrefix, type ManagedProcess, type Role, type TestDatabase } from "@runengine/testing";
+import { RunQueue } from "@runengine/run-queue";
 import { E2EEngine, waitFor } from "../e2e/engineFixture.ts";
 
 /**
@@ -25,8 +26,8 @@ export const fastRecoveryEnv: NodeJS.ProcessEnv = {
  * script finds and deletes them all. (A SCAN-and-delete loop takes seconds under load and keeps
  * deleting after the reconciler has noticed the loss, so it would also delete what the rebuild had
  * just restored: a loss spread over time that no real Redis has.) The run queue's function
- * libraries go right after, as a restart loses them too; other processes on this Redis load theirs
- * again at their next call, as the engine's must.
+ * library goes right after, as a restart loses it too; other processes of this code on this Redis
+ * load it again at their next call, as the engine's must.
  */
 export async function loseRedisKeys(redis: Redis, prefix: string): Promise<number> {
   const script = `
@@ -34,8 +35,7 @@ export async function loseRedisKeys(redis: Redis, prefix: string): Promise<numbe
     for i = 1, #keys, 1000 do redis.call("UNLINK", unpack(keys, i, math.min(i + 999, #keys))) end
     return #keys`;
   const lost = (await redis.eval(script, 0, `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`)) as number;
-  const libraries = (await redis.call("FUNCTION", "LIST", "LIBRARYNAME", "runqueue_*")) as unknown[][];
-  for (const library of libraries) await redis.call("FUNCTION", "DELETE", String(library[library.indexOf("library_name") + 1]));
+  await redis.call("FUNCTION", "DELETE", RunQueue.functionLibrary);
   return lost;
 }
 

@@ -127,10 +127,15 @@ function isNotFound(error: unknown): boolean {
 
 /**
  * A fair, limit-exact concurrency queue of run ids on Redis (or Redis Cluster). Every operation on
- * an env is one Lua script on that env's keys; the index of runnable envs is updated right after.
+ * an env is one Lua function on that env's keys; the index of runnable envs is updated right after.
  * See the package README for the guarantees, the key layout and the algorithms.
  */
 export class RunQueue {
+  /** The Redis function library this version's operations run in, as FUNCTION LIST names it. */
+  static get functionLibrary(): string {
+    return runQueueScripts().library.name;
+  }
+
   readonly keys: RunQueueKeys;
   readonly #ctx: CommandContext;
   readonly #shards: ShardIndex;
