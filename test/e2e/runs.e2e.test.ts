@@ -47,6 +47,15 @@ describe("runs end to end", () => {
     await expect.poll(slotsHeld, { timeout: 10_000 }).toBe(0);
   });
 
+  test("a task that returns nothing completes successfully, with no output", async () => {
+    const { id } = await e.client.trigger("fire-and-forget", { key: "void" });
+    const run = await poll(id);
+    expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+    expect(run.output).toBeNull();
+    expect(await e.redis.get(`${e.prefix}fired:void`)).toBe("1");
+    expect(await statusesOf(id)).toEqual(["QUEUED", "PENDING_EXECUTING", "EXECUTING", "FINISHED"]);
+  });
+
   test("a queue limit of 3 across two workers: the task code sees exactly 3 running at once, never more", async () => {
     const triggered = await Promise.all(Array.from({ length: 15 }, () => e.client.trigger("concurrency-probe", { holdMs: 300 })));
     const runs = await Promise.all(triggered.map(({ id }) => poll(id)));

@@ -50,6 +50,7 @@ describe("waits across worker processes", () => {
     expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
     expect(run.output).toEqual({ counted: 1, version: "e2e-1" });
     expect(await e.redis.get(`${e.prefix}steps:${id}`)).toBe("1");
+    expect(await e.redis.get(`${e.prefix}marks:${id}`)).toBe("1");
     const [before] = await e.redis.lrange(`${e.prefix}before:${id}`, 0, -1);
     const after = await e.redis.lrange(`${e.prefix}after:${id}`, 0, -1);
     expect(after).toHaveLength(1);

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { durationSchema, momentSchema, parseDurationMs } from "./duration.ts";
 import { batchTriggerRequestSchema, triggerRequestSchema } from "./trigger.ts";
+import { completeTokenRequestSchema, journalEntrySchema, waitSpecSchema } from "./waitpoint.ts";
+import { completeAttemptRequestSchema } from "./workerProtocol.ts";
 
 describe("durations", () => {
   test.each([
@@ -70,5 +72,21 @@ describe("trigger request", () => {
     expect(batchTriggerRequestSchema.safeParse({ items: [] }).success).toBe(false);
     expect(batchTriggerRequestSchema.safeParse({ items: Array.from({ length: 1_000 }, () => ({ payload: 1 })) }).success).toBe(true);
     expect(batchTriggerRequestSchema.safeParse({ items: Array.from({ length: 1_001 }, () => ({ payload: 1 })) }).success).toBe(false);
+  });
+});
+
+// JSON has no undefined: a value the user's code left undefined arrives as a missing key, and must
+// mean "nothing" rather than a 400 (a task that returns nothing would otherwise never succeed).
+describe("values the user may leave undefined arrive as missing keys", () => {
+  const overJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+  test.each([
+    ["a trigger without a payload", triggerRequestSchema, { payload: undefined }],
+    ["a batch item without a payload", batchTriggerRequestSchema, { items: [{ payload: undefined }] }],
+    ["triggerAndWait of a task without a payload", waitSpecSchema, { kind: "run", taskId: "child", payload: undefined }],
+    ["the result of a task that returned nothing", completeAttemptRequestSchema, { workerId: "w", snapshotId: "s", result: { ok: true, output: undefined } }],
+    ["a step that returned nothing, in a journal", journalEntrySchema, { type: "step", id: "s", result: { ok: true, output: undefined } }],
+    ["a token completed without data", completeTokenRequestSchema, { data: undefined }],
+  ])("%s", (_name, schema, body) => {
+    expect(schema.safeParse(overJson(body)).error).toBeUndefined();
   });
 });

@@ -36,7 +36,8 @@ export const triggerOptionsSchema = z.object({
 export const rescheduleRequestSchema = z.object({ delay: momentSchema });
 
 export const triggerRequestSchema = z.object({
-  payload: z.unknown(),
+  /** absent for a task that takes no input (JSON has no undefined) */
+  payload: z.unknown().optional(),
   options: triggerOptionsSchema.optional(),
 });
 

@@ -23,7 +23,8 @@ export const journalEntrySchema = z.discriminatedUnion("type", [
     type: z.literal("step"),
     id: z.string().min(1).max(256),
     result: z.discriminatedUnion("ok", [
-      z.object({ ok: z.literal(true), output: z.unknown() }),
+      // a step that returns nothing records no output (JSON has no undefined)
+      z.object({ ok: z.literal(true), output: z.unknown().optional() }),
       z.object({ ok: z.literal(false), error: journalErrorSchema }),
     ]),
   }),
@@ -63,7 +64,7 @@ export type ResumeFromCheckpoint = z.output<typeof resumeFromCheckpointSchema>;
 export const waitSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("datetime"), until: z.coerce.date() }),
   z.object({ kind: z.literal("token"), tokenId: z.string().min(1) }),
-  z.object({ kind: z.literal("run"), taskId: identifierSchema, payload: z.unknown(), options: triggerOptionsSchema.optional() }),
+  z.object({ kind: z.literal("run"), taskId: identifierSchema, payload: z.unknown().optional(), options: triggerOptionsSchema.optional() }),
   z.object({ kind: z.literal("batch"), taskId: identifierSchema, items: z.array(triggerRequestSchema).min(1).max(1_000) }),
 ]);
 export type WaitSpec = z.output<typeof waitSpecSchema>;
@@ -128,4 +129,4 @@ export const createTokenRequestSchema = z.object({
 export type CreateTokenRequest = z.output<typeof createTokenRequestSchema>;
 
 /** `POST /api/v1/waitpoints/tokens/:id/complete` */
-export const completeTokenRequestSchema = z.object({ data: z.unknown() });
+export const completeTokenRequestSchema = z.object({ data: z.unknown().optional() });

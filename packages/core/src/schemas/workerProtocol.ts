@@ -76,7 +76,8 @@ export const serializedErrorSchema = z.object({
 });
 
 export const attemptResultSchema = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), output: z.unknown() }),
+  // a task that returns nothing sends no output (JSON has no undefined)
+  z.object({ ok: z.literal(true), output: z.unknown().optional() }),
   z.object({
     ok: z.literal(false),
     error: serializedErrorSchema,

@@ -17,7 +17,8 @@ import type { WorkerSystem } from "./workerSystem.ts";
 export interface TriggerInput {
   environment: AuthenticatedEnvironment;
   taskId: string;
-  payload: unknown;
+  /** undefined for a task that takes no input: stored as null */
+  payload?: unknown;
   options?: TriggerOptions;
   /** the batch this run is item `index` of */
   batch?: { id: string; index: number };
@@ -45,7 +46,7 @@ export interface ParentRun {
 }
 
 export interface BatchTriggerItem {
-  payload: unknown;
+  payload?: unknown;
   options?: TriggerOptions;
 }
 

@@ -53,6 +53,11 @@ describe("a run over HTTP", () => {
     expect(new Date(run.json().createdAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  test("a trigger without a payload (a task that takes no input) creates a run whose payload is null", async () => {
+    const id = await trigger({});
+    expect((await f.request("GET", `/api/v1/runs/${id}`)).json()).toMatchObject({ id, payload: null });
+  });
+
   test("a second trigger with the same idempotency key answers 200 with the first run", async () => {
     const body = { payload: 1, options: { idempotencyKey: "order-42" } };
     const first = await f.request("POST", "/api/v1/tasks/hello/trigger", { body });

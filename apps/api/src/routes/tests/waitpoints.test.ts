@@ -28,6 +28,13 @@ describe("waitpoint tokens", () => {
     expect((await f.request("GET", `/api/v1/waitpoints/tokens/${id}`)).json()).toMatchObject({ id, status: "COMPLETED" });
   });
 
+  test("a token completed without data completes with null output", async () => {
+    const { id } = (await f.request("POST", "/api/v1/waitpoints/tokens", { body: {} })).json();
+    const completed = await f.request("POST", `/api/v1/waitpoints/tokens/${id}/complete`, { body: {} });
+    expect(completed.statusCode).toBe(200);
+    expect(completed.json()).toMatchObject({ id, status: "COMPLETED", output: null, isError: false });
+  });
+
   test("no body creates a token; a body that is not an object (JSON null, a number) is a 400 and creates nothing", async () => {
     expect((await f.request("POST", "/api/v1/waitpoints/tokens")).statusCode).toBe(201);
     const before = await countTokens();
