@@ -1,4 +1,5 @@
 import type { DequeuedRun } from "@runengine/core/schemas";
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { setImmediate as yieldToStarts } from "node:timers/promises";
 import { z } from "zod";
@@ -70,6 +71,11 @@ const settingsSchema = z.object({
 const reportGiveUpMs = 5_000;
 /** An engine that answers an empty poll at once is not asked again sooner than this. */
 const minEmptyPollMs = 100;
+/**
+ * Listeners an attempt in flight keeps on each of the worker's shutdown, crash and give-up
+ * signals at most (its own handler, a report's wait for the engine, a retry's pause).
+ */
+const listenersPerAttempt = 3;
 
 /**
  * Registers the tasks with the engine and executes the runs it hands out, never more than
@@ -97,6 +103,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunEngineWork
   const shutdown = new AbortController();
   const giveUp = new AbortController();
   const crashed = new AbortController();
+  // Node warns of a leak past 10 listeners on one signal; a worker with more slots than that has
+  // that many by design, and the warning stays for a real leak beyond them.
+  setMaxListeners(settings.concurrency * listenersPerAttempt + 10, shutdown.signal, giveUp.signal, crashed.signal);
   const attemptDeps = {
     api,
     workerId,
