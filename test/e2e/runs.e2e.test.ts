@@ -56,6 +56,22 @@ describe("runs end to end", () => {
     expect(await statusesOf(id)).toEqual(["QUEUED", "PENDING_EXECUTING", "EXECUTING", "FINISHED"]);
   });
 
+  test("outputs that together pass the api's body limit all arrive; one over it fails its run for good", async () => {
+    const kib = 1024;
+    const { runs } = await e.client.batchTrigger("large-output", Array.from({ length: 8 }, () => ({ payload: { bytes: 300 * kib } })));
+    const finished = await Promise.all(runs.map(({ id }) => poll(id)));
+    for (const run of finished) {
+      expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+      expect((run.output as { blob: string }).blob).toHaveLength(300 * kib);
+    }
+
+    const { id } = await e.client.trigger("large-output", { bytes: 2 * kib * kib });
+    const tooLarge = await poll(id);
+    expect(tooLarge.status).toBe("COMPLETED_WITH_ERRORS");
+    expect(tooLarge.error).toMatchObject({ name: "OutputTooLargeError" });
+    expect(tooLarge.attemptCount).toBe(1);
+  });
+
   test("a queue limit of 3 across two workers: the task code sees exactly 3 running at once, never more", async () => {
     const triggered = await Promise.all(Array.from({ length: 15 }, () => e.client.trigger("concurrency-probe", { holdMs: 300 })));
     const runs = await Promise.all(triggered.map(({ id }) => poll(id)));

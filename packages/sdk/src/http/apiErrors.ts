@@ -32,6 +32,11 @@ export function isStaleReply(error: unknown): boolean {
   return error instanceof RunEngineApiError && error.status === 409;
 }
 
+/** The request body was over the engine's limit (API_BODY_LIMIT_BYTES). */
+export function isTooLargeReply(error: unknown): boolean {
+  return error instanceof RunEngineApiError && error.status === 413;
+}
+
 /** Worth another try: the engine was unreachable, overloaded or failed on its side. */
 export function isTransientError(error: unknown): boolean {
   if (error instanceof RunEngineConnectionError) return true;

@@ -100,6 +100,8 @@ export class FakeEngine {
   private server: Server | undefined;
   private nextId = 1;
   url = "";
+  /** refuses larger request bodies with 413 PAYLOAD_TOO_LARGE, as the api does past API_BODY_LIMIT_BYTES */
+  maxBodyBytes = Number.POSITIVE_INFINITY;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -233,10 +235,13 @@ export class FakeEngine {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://fake");
     const text = await readBody(req);
-    const body: unknown = text ? JSON.parse(text) : undefined;
     const match = matchRoute(req.method ?? "GET", url.pathname);
     if (!match) return reply(res, 404, { error: { code: "NOT_FOUND", message: `no route ${req.method} ${url.pathname}` } });
+    const body: unknown = text ? JSON.parse(text) : undefined;
     this.requests.push({ route: match.route, method: req.method ?? "", path: url.pathname + url.search, body, authorization: req.headers.authorization, at: Date.now() });
+    if (Buffer.byteLength(text) > this.maxBodyBytes) {
+      return reply(res, 413, { error: { code: "PAYLOAD_TOO_LARGE", message: "Request body is larger than the configured limit" } });
+    }
 
     const injected = this.injected.get(match.route)?.shift();
     if (injected === "drop") return void req.socket.destroy();

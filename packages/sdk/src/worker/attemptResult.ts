@@ -18,6 +18,14 @@ export function resultFromOutput(output: unknown): AttemptResult {
   }
 }
 
+/** The engine refused the task's output as larger than it takes in a request: no retry can help. */
+export function resultTooLarge(): AttemptResult {
+  return failure(
+    { name: "OutputTooLargeError", message: "The task's output is larger than the engine accepts (its MAX_PAYLOAD_BYTES)", retryable: false },
+    "TASK_ERROR",
+  );
+}
+
 /** The attempt failed: `error` is what the task threw, or the reason the worker aborted it. */
 export function resultFromError(error: unknown, reason: FailureReason, retryable?: boolean): AttemptResult {
   const serialized = serializeError(error);

@@ -1,4 +1,4 @@
-import { CallBatcher } from "@runengine/core/callBatcher";
+import { CallBatcher, type BatchedCall } from "@runengine/core/callBatcher";
 import {
   completeAttemptsResponseSchema,
   dequeueResponseSchema,
@@ -21,7 +21,8 @@ import {
 } from "@runengine/core/schemas";
 import type { z } from "zod";
 import { defaultBackoff, withRetries, type BackoffOptions } from "../backoff.ts";
-import { isTransientError, RunEngineApiError } from "../http/apiErrors.ts";
+import { isTooLargeReply, isTransientError, RunEngineApiError } from "../http/apiErrors.ts";
+import { resultTooLarge } from "./attemptResult.ts";
 import type { JsonTransport } from "../http/jsonTransport.ts";
 import { waitpointClient, type WaitpointClient } from "../client/waitpointClient.ts";
 
@@ -98,13 +99,18 @@ export function createWorkerApi(request: JsonTransport, retry: WorkerApiRetry = 
     heartbeat: (runId, body, signal) =>
       request({ method: "POST", path: runPath(runId, "heartbeat"), body, schema: heartbeatResponseSchema, retry: { maxAttempts: 3 }, signal }),
     async complete(runId, body, giveUp) {
-      const accepted = withRetries(() => completes.call({ runId, ...body }), {
-        ...backoff,
-        maxAttempts: Number.POSITIVE_INFINITY,
-        shouldRetry: isTransientError,
-        signal: giveUp,
-      });
-      await untilAborted(accepted, giveUp);
+      const send = (report: typeof body) =>
+        untilAborted(
+          withRetries(() => completes.call({ runId, ...report }), { ...backoff, maxAttempts: Number.POSITIVE_INFINITY, shouldRetry: isTransientError, signal: giveUp }),
+          giveUp,
+        );
+      try {
+        await send(body);
+      } catch (error) {
+        // Sent alone and still too large: the output itself is, and the attempt fails for it.
+        if (!isTooLargeReply(error) || !body.result.ok) throw error;
+        await send({ ...body, result: resultTooLarge() });
+      }
     },
     // A batch wait triggers its children before it answers: give it longer than other calls.
     wait: (runId, body) => request({ method: "POST", path: runPath(runId, "wait"), body, schema: waitResponseSchema, retry: false, timeoutMs: waitTimeoutMs }),
@@ -129,22 +135,31 @@ function batchedRunReports<I extends { runId: string }, O extends { runId: strin
   schema: z.ZodType<{ runs: (O | ReportItemError)[] }>,
   maxInFlight = 2,
 ): CallBatcher<I, O> {
-  return new CallBatcher<I, O>(
-    async (calls) => {
-      const reply = await request({ method: "POST", path, body: { runs: calls.map((call) => call.input) }, schema, retry: false });
-      calls.forEach((call, i) => {
-        const item = reply.runs[i];
-        if (item?.runId !== call.input.runId) {
-          call.reject(new RunEngineApiError({ status: 200, code: "INVALID_RESPONSE", message: `POST ${path}: no answer for run ${call.input.runId}` }));
-        } else if (item.ok) {
-          call.resolve(item);
-        } else {
-          call.reject(new RunEngineApiError({ status: item.status, code: item.error.code, message: item.error.message }));
-        }
-      });
-    },
-    { maxInFlight, maxBatch: maxRunsPerReport },
-  );
+  const send = async (calls: readonly BatchedCall<I, O>[]): Promise<void> => {
+    let reply: { runs: (O | ReportItemError)[] };
+    try {
+      reply = await request({ method: "POST", path, body: { runs: calls.map((call) => call.input) }, schema, retry: false });
+    } catch (error) {
+      // Over the engine's body limit together (large outputs): each half goes on its own, down to
+      // single runs, whose own refusal their caller handles.
+      if (!isTooLargeReply(error) || calls.length === 1) throw error;
+      const half = Math.ceil(calls.length / 2);
+      const parts = [calls.slice(0, half), calls.slice(half)];
+      await Promise.all(parts.map((part) => send(part).catch((partError: unknown) => part.forEach((call) => call.reject(partError)))));
+      return;
+    }
+    calls.forEach((call, i) => {
+      const item = reply.runs[i];
+      if (item?.runId !== call.input.runId) {
+        call.reject(new RunEngineApiError({ status: 200, code: "INVALID_RESPONSE", message: `POST ${path}: no answer for run ${call.input.runId}` }));
+      } else if (item.ok) {
+        call.resolve(item);
+      } else {
+        call.reject(new RunEngineApiError({ status: item.status, code: item.error.code, message: item.error.message }));
+      }
+    });
+  };
+  return new CallBatcher<I, O>(send, { maxInFlight, maxBatch: maxRunsPerReport });
 }
 
 /** `promise`, or the abort reason of `signal` as soon as it fires: a request that still runs is left to finish. */
