@@ -103,6 +103,19 @@ describe("waits across worker processes", () => {
     expect(res.status).toBe(404);
   });
 
+  test("a child that takes no input and returns nothing resumes its parent; so does a token completed without data, after a checkpoint", async () => {
+    const token = await e.client.waitpoints.createToken();
+    const { id } = await e.client.trigger("void-waiter", { tokenId: token.id });
+    await waitForStatus(id, "WAITING_TO_RESUME");
+    await e.client.waitpoints.completeToken(token);
+
+    const run = await poll(id);
+    expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+    expect(run.output).toEqual({ childOk: true, childOutput: "nothing", tokenOk: true });
+    expect(await e.redis.get(`${e.prefix}void-child-runs`)).toBe("1");
+    expect(await statusesOf(id)).toContain("SUSPENDED");
+  });
+
   test("batchTriggerAndWait of 100 children returns 100 results in order, failures included", async () => {
     const { id } = await e.client.trigger("batch-parent", { count: 100 });
     const run = await poll(id, 120_000);
