@@ -14,16 +14,30 @@ export function recordsJson(rows: unknown): string {
 }
 
 /**
- * One INSERT of many rows of `table`: the rows go as a single JSON array that Postgres turns into
+ * Many runs and their first snapshots in one statement, without a transaction around it: two
+ * INSERTs in data-modifying CTEs, the rows of each as a single JSON array that Postgres turns into
  * typed records (jsonb_populate_recordset), so enums, arrays, timestamps and jsonb columns take
- * their own input format. Columns no row names keep their defaults. A value of Prisma.JsonNull is
- * stored as SQL NULL, which Prisma reads back as null too.
+ * their own input format. Columns no row names keep their defaults; a value of Prisma.JsonNull is
+ * stored as SQL NULL. The snapshots' foreign key is checked at the end of the statement, when the
+ * runs exist.
  */
-export function insertRecords(prisma: PrismaClient, table: "TaskRun" | "ExecutionSnapshot", rows: readonly Record<string, unknown>[]) {
+export async function insertRunsWithSnapshots(prisma: PrismaClient, runs: readonly Record<string, unknown>[], snapshots: readonly Record<string, unknown>[]): Promise<void> {
+  const runList = columnList(runs);
+  const snapshotList = columnList(snapshots);
+  await sqlPool(prisma).query({
+    // one prepared statement per column set, as a batch's options decide which columns it sets
+    name: `re_insert_runs_${createHash("sha1").update(`${runList}|${snapshotList}`).digest("hex").slice(0, 16)}`,
+    text: `WITH runs AS (
+             INSERT INTO "TaskRun" (${runList}) SELECT ${runList} FROM jsonb_populate_recordset(NULL::"TaskRun", $1::jsonb))
+           INSERT INTO "ExecutionSnapshot" (${snapshotList}) SELECT ${snapshotList} FROM jsonb_populate_recordset(NULL::"ExecutionSnapshot", $2::jsonb)`,
+    values: [recordsJson(runs), recordsJson(snapshots)],
+  });
+}
+
+function columnList(rows: readonly Record<string, unknown>[]): string {
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   columns.forEach(assertColumnName);
-  const list = columns.map((column) => `"${column}"`).join(", ");
-  return prisma.$executeRawUnsafe(`INSERT INTO "${table}" (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::"${table}", $1::jsonb)`, recordsJson(rows));
+  return columns.map((column) => `"${column}"`).join(", ");
 }
 
 /**

@@ -7,7 +7,7 @@ import { assertTransition } from "../state-machine/transitions.ts";
 import { recordRefusal } from "./applyMutations.ts";
 import { MutationWriter } from "./mutationWriter.ts";
 import { newRunId, newSnapshotId } from "../systems/ids.ts";
-import { insertRecords, insertRunWithSnapshot } from "./insertRecords.ts";
+import { insertRunsWithSnapshots, insertRunWithSnapshot } from "./insertRecords.ts";
 import { planMutation } from "./planMutation.ts";
 import { latestSnapshotRow } from "./runRows.ts";
 import type { CreateRunData, InitialSnapshot, RunState, SnapshotChange } from "./types.ts";
@@ -93,14 +93,11 @@ export class SnapshotSystem {
     assertTransition(rows[0]!.id, null, initial.executionStatus, initial.runStatus);
     const now = new Date();
     const snapshots = rows.map((row) => firstSnapshotRow(newSnapshotId(), row, initial, now));
-    await this.prisma.$transaction([
-      insertRecords(
-        this.prisma,
-        "TaskRun",
-        rows.map((row, i) => ({ ...row, status: initial.runStatus, latestSnapshotId: snapshots[i]!.id, createdAt: now, updatedAt: now })),
-      ),
-      insertRecords(this.prisma, "ExecutionSnapshot", snapshots),
-    ]);
+    await insertRunsWithSnapshots(
+      this.prisma,
+      rows.map((row, i) => ({ ...row, status: initial.runStatus, latestSnapshotId: snapshots[i]!.id, createdAt: now, updatedAt: now })),
+      snapshots,
+    );
     for (const snapshot of snapshots) {
       logEvent(runLogger(this.logger, { runId: snapshot.runId }), "info", "run:created", {
         snapshotId: snapshot.id,
