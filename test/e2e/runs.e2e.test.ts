@@ -79,6 +79,25 @@ describe("runs end to end", () => {
     expect(Number(await e.redis.zscore(`${e.prefix}probe:max`, "max"))).toBe(3);
   });
 
+  test("queues over the client: a paused queue holds its runs until resumed; a limit set over HTTP binds the workers", async () => {
+    expect((await e.client.queues.list()).find((queue) => queue.name === "probe")).toMatchObject({ limit: 3, declaredLimit: 3, paused: false });
+
+    expect(await e.client.queues.pause("probe")).toMatchObject({ name: "probe", paused: true });
+    const held = await Promise.all(Array.from({ length: 3 }, () => e.client.trigger("concurrency-probe", { holdMs: 50 })));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const { id } of held) expect((await e.client.runs.retrieve(id)).status).toBe("PENDING");
+    expect((await e.client.queues.list()).find((queue) => queue.name === "probe")).toMatchObject({ queued: 3, inFlight: 0 });
+    await e.client.queues.resume("probe");
+    for (const run of await Promise.all(held.map(({ id }) => poll(id)))) expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+
+    await e.redis.del(`${e.prefix}probe:max`);
+    expect(await e.client.queues.setConcurrencyLimit("probe", 1)).toMatchObject({ limit: 1, limitOverridden: true });
+    const serial = await Promise.all(Array.from({ length: 4 }, () => e.client.trigger("concurrency-probe", { holdMs: 200 })));
+    for (const run of await Promise.all(serial.map(({ id }) => poll(id)))) expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+    expect(Number(await e.redis.zscore(`${e.prefix}probe:max`, "max"))).toBe(1);
+    await e.client.queues.setConcurrencyLimit("probe", 3);
+  });
+
   test("a task that fails twice then succeeds ends on attempt 3, with the backoff gaps respected", async () => {
     const { id } = await e.client.trigger("flaky", { failures: 2 });
     const run = await poll(id);

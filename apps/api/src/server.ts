@@ -11,6 +11,7 @@ import { acceptEmptyJsonBodies } from "./jsonBody.ts";
 import { ApiMetrics, recordHttpMetrics } from "./metrics.ts";
 import { environmentRoutes } from "./routes/environments.ts";
 import { operationsRoutes } from "./routes/operations.ts";
+import { queueRoutes } from "./routes/queues.ts";
 import { reconcileRoutes } from "./routes/reconcile.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
@@ -77,6 +78,7 @@ export function buildServer({ handle, config, logger }: BuildServerOptions): Fas
       await api.register(workerRoutes(context));
       await api.register(workerWaitRoutes(context));
       await api.register(waitpointRoutes(context));
+      await api.register(queueRoutes(context));
     },
     { prefix: "/api/v1" },
   );

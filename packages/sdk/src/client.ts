@@ -9,6 +9,7 @@ import {
   runSchema,
   triggerReplySchema,
 } from "./client/replySchemas.ts";
+import { queueClient, type QueueClient } from "./client/queueClient.ts";
 import { scheduleClient, type ScheduleClient } from "./client/scheduleClient.ts";
 import { waitpointClient, type WaitpointClient } from "./client/waitpointClient.ts";
 import { createJsonTransport, type TransportOptions } from "./http/jsonTransport.ts";
@@ -112,6 +113,8 @@ export interface RunEngineClient {
   schedules: ScheduleClient;
   /** Waitpoint tokens: a task waits on one with `wait.forToken` until it is completed here. */
   waitpoints: WaitpointClient;
+  /** Queues of the environment: what each holds against which limit; pause, resume, set a limit. */
+  queues: QueueClient;
 }
 
 export type ClientOptions = TransportOptions;
@@ -195,6 +198,7 @@ export function createClient(options: ClientOptions): RunEngineClient {
     },
     schedules: scheduleClient(request),
     waitpoints: waitpointClient(request),
+    queues: queueClient(request),
   };
   // The overloads only narrow types; at runtime a task and its id take the same path.
   return client as unknown as RunEngineClient;

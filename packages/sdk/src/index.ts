@@ -20,6 +20,7 @@ export {
 export { RunEngineApiError, RunEngineConnectionError } from "./http/apiErrors.ts";
 export { schedules, type ScheduledRunPayload, type ScheduledTask, type ScheduledTaskOptions } from "./schedules.ts";
 export type { CreateScheduleInput, Schedule, ScheduleClient, ScheduleInput, ScheduleListQuery, SchedulePage } from "./client/scheduleClient.ts";
+export type { Queue, QueueClient, QueueLoad } from "./client/queueClient.ts";
 export { finalRunStatuses, isFinalRunStatus, runStatuses, type RunStatus } from "./runStatus.ts";
 export { startWorker, type RunEngineWorker, type WorkerOptions } from "./worker/startWorker.ts";
 export { createJsonLinesLogger, type LogLevel, type WorkerLogger } from "./worker/workerLogger.ts";

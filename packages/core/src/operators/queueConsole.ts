@@ -1,3 +1,4 @@
+import type { TaskQueue } from "@runengine/database";
 import type { DeadLetter, QueueStats } from "@runengine/run-queue";
 import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import { ConflictError, NotFoundError } from "../errors/runEngineError.ts";
@@ -45,33 +46,45 @@ export class QueueConsole {
     });
     return Promise.all(
       environments.map(async (environment) => {
-        const [stats, deadLetters, keys] = await Promise.all([
+        const [stats, deadLetters, queues] = await Promise.all([
           runQueue.stats({ envId: environment.id }),
           runQueue.deadLetters({ envId: environment.id, count: deadLettersShown }),
-          this.liveConcurrencyKeys(environment.id),
+          this.queueViews(environment.id, environment.queues),
         ]);
-        const queues = await Promise.all(
-          environment.queues.map(async (queue): Promise<QueueView> => {
-            const queueKeys = keys.get(queue.name) ?? [];
-            const [queueStats, ...keyStats] = await Promise.all([
-              runQueue.stats({ envId: environment.id, queue: queue.name }),
-              ...queueKeys.map((key) => runQueue.stats({ envId: environment.id, queue: queue.name, concurrencyKey: key })),
-            ]);
-            return {
-              name: queue.name,
-              ...(queueStats as QueueStats),
-              declaredLimit: queue.declaredConcurrencyLimit,
-              limitOverridden: queue.limitOverriddenAt !== null,
-              paused: queue.paused,
-              rateLimit:
-                queue.rateLimit !== null && queue.rateLimitPeriodMs !== null
-                  ? { limit: queue.rateLimit, periodMs: queue.rateLimitPeriodMs, perKey: queue.rateLimitPerKey }
-                  : null,
-              concurrencyKeys: queueKeys.map((key, index) => ({ key, ...(keyStats[index] as QueueStats) })),
-            };
-          }),
-        );
         return { id: environment.id, name: environment.name, ...stats, queues, deadLetters };
+      }),
+    );
+  }
+
+  /** One environment's queues, by name; a name given that the environment has no queue of is left out. */
+  async queues(environmentId: string, names?: readonly string[]): Promise<QueueView[]> {
+    const queues = await this.resources.prisma.taskQueue.findMany({
+      where: { environmentId, ...(names ? { name: { in: [...names] } } : {}) },
+      orderBy: { name: "asc" },
+    });
+    return this.queueViews(environmentId, queues);
+  }
+
+  private async queueViews(environmentId: string, queues: readonly TaskQueue[]): Promise<QueueView[]> {
+    const { runQueue } = this.resources;
+    const keys = await this.liveConcurrencyKeys(environmentId);
+    return Promise.all(
+      queues.map(async (queue): Promise<QueueView> => {
+        const queueKeys = keys.get(queue.name) ?? [];
+        const [queueStats, ...keyStats] = await Promise.all([
+          runQueue.stats({ envId: environmentId, queue: queue.name }),
+          ...queueKeys.map((key) => runQueue.stats({ envId: environmentId, queue: queue.name, concurrencyKey: key })),
+        ]);
+        return {
+          name: queue.name,
+          ...(queueStats as QueueStats),
+          declaredLimit: queue.declaredConcurrencyLimit,
+          limitOverridden: queue.limitOverriddenAt !== null,
+          paused: queue.paused,
+          rateLimit:
+            queue.rateLimit !== null && queue.rateLimitPeriodMs !== null ? { limit: queue.rateLimit, periodMs: queue.rateLimitPeriodMs, perKey: queue.rateLimitPerKey } : null,
+          concurrencyKeys: queueKeys.map((key, index) => ({ key, ...(keyStats[index] as QueueStats) })),
+        };
       }),
     );
   }
