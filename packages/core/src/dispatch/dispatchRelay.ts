@@ -30,6 +30,18 @@ export const dispatchRequestSchema = z.object({
 export type DispatchRequest = z.output<typeof dispatchRequestSchema>;
 
 const dispatchReplySchema = z.object({ requestId: z.string(), runs: z.array(dequeuedRunSchema) });
+type DispatchReply = z.output<typeof dispatchReplySchema>;
+/** What goes over pub/sub: the reply itself, or word that it waits under `replyBody(requestId)`. */
+const dispatchReplyMessageSchema = z.union([dispatchReplySchema, z.object({ requestId: z.string(), stored: z.literal(true) })]);
+
+/**
+ * Replies longer than this (runs with large payloads) are stored under a key and only announced
+ * by pub/sub: Redis disconnects a subscriber whose unread messages pass 32 MB (its default
+ * `client-output-buffer-limit pubsub`), which would lose every reply on the way to that api.
+ */
+export const inlineReplyLimitBytes = 256 * 1024;
+/** A stored reply the api never fetched (it died) is gone after this. */
+const storedReplyTtlMs = 120_000;
 
 /** A request whose worker stopped waiting; dispatchers drop it unanswered for `openForMs`. */
 export const dispatchWithdrawalSchema = z.object({ requestId: z.string(), openForMs: z.number().int().positive() });
@@ -40,6 +52,8 @@ export interface DispatchRelayKeys {
   /** where the api announces that the worker behind a request stopped waiting for it */
   withdrawnChannel: string;
   replyChannel(instanceId: string): string;
+  /** where a reply too large for pub/sub waits for its api (see inlineReplyLimitBytes) */
+  replyBody(requestId: string): string;
   /** published whenever a run becomes dequeueable, so waiting dispatchers try again at once */
   workAvailableChannel: string;
 }
@@ -49,6 +63,7 @@ export function dispatchRelayKeys(prefix: string): DispatchRelayKeys {
     requests: `${prefix}dispatch:requests`,
     withdrawnChannel: `${prefix}dispatch:withdrawn`,
     replyChannel: (instanceId) => `${prefix}dispatch:reply:${instanceId}`,
+    replyBody: (requestId) => `${prefix}dispatch:reply-body:${requestId}`,
     workAvailableChannel: `${prefix}dispatch:work-available`,
   };
 }
@@ -74,16 +89,12 @@ export class DispatchClient {
   private ensureSubscribed(): Promise<unknown> {
     this.subscribed ??= (async () => {
       this.subscriber.on("message", (_channel: string, message: string) => {
-        const reply = dispatchReplySchema.safeParse(JSON.parse(message));
-        if (!reply.success) return this.logger.warn({ event: "dispatch:bad-reply" }, "unreadable dispatch reply");
-        const { requestId, runs } = reply.data;
-        if (this.withdrawn.has(requestId)) {
-          clearTimeout(this.withdrawn.get(requestId));
-          this.withdrawn.delete(requestId);
-          if (runs.length > 0) this.handBack(runs);
-          return;
-        }
-        this.pending.get(requestId)?.(runs);
+        const parsed = dispatchReplyMessageSchema.safeParse(JSON.parse(message));
+        if (!parsed.success) return this.logger.warn({ event: "dispatch:bad-reply" }, "unreadable dispatch reply");
+        if ("runs" in parsed.data) return this.deliver(parsed.data);
+        this.fetchStored(parsed.data.requestId).catch((error: unknown) => {
+          this.logger.error({ event: "dispatch:reply-fetch-failed", err: error }, "fetching a stored dispatch reply failed; the heartbeat monitor requeues its runs");
+        });
       });
       await this.subscriber.subscribe(this.keys.replyChannel(this.instanceId));
     })();
@@ -138,6 +149,23 @@ export class DispatchClient {
     });
   }
 
+  private deliver({ requestId, runs }: DispatchReply): void {
+    if (this.withdrawn.has(requestId)) {
+      clearTimeout(this.withdrawn.get(requestId));
+      this.withdrawn.delete(requestId);
+      if (runs.length > 0) this.handBack(runs);
+      return;
+    }
+    this.pending.get(requestId)?.(runs);
+  }
+
+  private async fetchStored(requestId: string): Promise<void> {
+    const stored = await this.redis.getdel(this.keys.replyBody(requestId));
+    const reply = stored === null ? undefined : dispatchReplySchema.safeParse(JSON.parse(stored));
+    if (!reply?.success) return this.logger.warn({ event: "dispatch:bad-reply", requestId }, "a stored dispatch reply is missing or unreadable");
+    this.deliver(reply.data);
+  }
+
   private handBack(runs: DequeuedRun[]): void {
     this.logger.info({ event: "dispatch:undelivered", runIds: runs.map((run) => run.runId) }, "runs reached a withdrawn request; queueing them again");
     this.onUndelivered(runs).catch((error: unknown) => {
@@ -151,6 +179,21 @@ export class DispatchClient {
     this.withdrawn.clear();
     await this.subscriber.unsubscribe().catch(() => undefined);
   }
+}
+
+/**
+ * Sends the dispatcher's answer to `request` to the api instance waiting for it: by pub/sub, or,
+ * past inlineReplyLimitBytes, stored under a key the announcement points to.
+ */
+export async function sendDispatchReply(redis: Redis, keys: DispatchRelayKeys, request: Pick<DispatchRequest, "requestId" | "replyChannel">, runs: DequeuedRun[]): Promise<void> {
+  const { requestId, replyChannel } = request;
+  const reply = JSON.stringify({ requestId, runs } satisfies DispatchReply);
+  if (Buffer.byteLength(reply) <= inlineReplyLimitBytes) {
+    await redis.publish(replyChannel, reply);
+    return;
+  }
+  await redis.set(keys.replyBody(requestId), reply, "PX", storedReplyTtlMs);
+  await redis.publish(replyChannel, JSON.stringify({ requestId, stored: true }));
 }
 
 const unsentAnnouncements = new WeakMap<Redis, Map<string, Promise<void>>>();

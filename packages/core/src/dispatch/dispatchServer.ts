@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { DequeuedRun } from "../schemas/workerProtocol.ts";
-import { dispatchRequestSchema, dispatchWithdrawalSchema, type DispatchRelayKeys, type DispatchRequest } from "./dispatchRelay.ts";
+import { dispatchRequestSchema, dispatchWithdrawalSchema, sendDispatchReply, type DispatchRelayKeys, type DispatchRequest } from "./dispatchRelay.ts";
 
 export interface DispatchServerOptions {
   /** a connection of its own: BLPOP blocks it */
@@ -169,7 +169,7 @@ export class DispatchServer {
   }
 
   private async reply(request: DispatchRequest, runs: DequeuedRun[]): Promise<void> {
-    await this.options.redis.publish(request.replyChannel, JSON.stringify({ requestId: request.requestId, runs }));
+    await sendDispatchReply(this.options.redis, this.options.keys, request, runs);
   }
 
   /** Stops taking requests and answers every parked one with no runs. */
