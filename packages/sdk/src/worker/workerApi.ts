@@ -22,9 +22,9 @@ import {
 import type { z } from "zod";
 import { defaultBackoff, withRetries, type BackoffOptions } from "../backoff.ts";
 import { isTooLargeReply, isTransientError, RunEngineApiError } from "../http/apiErrors.ts";
-import { resultTooLarge } from "./attemptResult.ts";
 import type { JsonTransport } from "../http/jsonTransport.ts";
 import { waitpointClient, type WaitpointClient } from "../client/waitpointClient.ts";
+import { resultTooLarge } from "./attemptResult.ts";
 
 export type HeartbeatAction = "continue" | "cancel" | "stale";
 
