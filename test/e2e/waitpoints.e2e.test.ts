@@ -116,6 +116,15 @@ describe("waits across worker processes", () => {
     expect(await statusesOf(id)).toContain("SUSPENDED");
   });
 
+  test("a wait whose journal is too large to checkpoint stays on the worker instead, and the run completes", async () => {
+    const { id } = await e.client.trigger("big-journal-waiter", { steps: 3, bytes: 500_000, seconds: 2 });
+    const run = await poll(id);
+    expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+    expect(run.output).toEqual({ total: 1_500_000 });
+    expect(run.attemptCount).toBe(1);
+    expect(await statusesOf(id)).toEqual(["QUEUED", "PENDING_EXECUTING", "EXECUTING", "EXECUTING_WITH_WAITPOINTS", "EXECUTING", "FINISHED"]);
+  });
+
   test("batchTriggerAndWait of 100 children returns 100 results in order, failures included", async () => {
     const { id } = await e.client.trigger("batch-parent", { count: 100 });
     const run = await poll(id, 120_000);

@@ -1,5 +1,6 @@
-import type { WaitSpecInput, WaitStatusResponse } from "@runengine/core/schemas";
+import type { WaitResponse, WaitSpecInput, WaitStatusResponse } from "@runengine/core/schemas";
 import { sleep } from "../backoff.ts";
+import { isTooLargeReply } from "../http/apiErrors.ts";
 import { RunCancelledError, StaleAttemptError } from "../worker/abortReasons.ts";
 import { resultsOf, type WaitpointResult } from "./journal.ts";
 import type { RunRuntime } from "./runContext.ts";
@@ -24,7 +25,8 @@ export interface WaitResults {
  * return at once. Live, the engine blocks the run on the wait's waitpoints; a wait that ends by
  * itself within the checkpoint threshold stays on the worker (polling until it ended), any other
  * checkpoints: the journal goes to the engine, the attempt leaves this worker, and this promise
- * never settles (the task resumes by replay, on whichever worker restores the run).
+ * never settles (the task resumes by replay, on whichever worker restores the run). A journal too
+ * large for one request cannot checkpoint: that wait stays on the worker, however long.
  */
 export async function performWait(runtime: RunRuntime, id: string, spec: WaitSpecInput): Promise<WaitResults> {
   const replayed = runtime.journal.replayWait(id);
@@ -36,13 +38,17 @@ export async function performWait(runtime: RunRuntime, id: string, spec: WaitSpe
     const journalIndex = runtime.journal.nextIndex();
     // The engine checkpoints the run in this same call unless the wait ends within the threshold.
     const checkpointUnlessSoon = { waitId: id, journal: runtime.journal.all(), thresholdMs: runtime.checkpointThresholdMs };
-    const waited = await runtime.api.wait(runtime.runId, {
-      workerId: runtime.workerId,
-      snapshotId: runtime.fence.snapshotId,
-      wait: spec,
-      journalIndex,
-      checkpoint: checkpointUnlessSoon,
-    });
+    const request = { workerId: runtime.workerId, snapshotId: runtime.fence.snapshotId, wait: spec, journalIndex };
+    let waited: WaitResponse;
+    try {
+      waited = await runtime.api.wait(runtime.runId, { ...request, checkpoint: checkpointUnlessSoon });
+    } catch (error) {
+      // The journal (what the steps so far returned) is more than the api takes in one request:
+      // the api refused it unread, and the run waits on this worker instead, holding its slot.
+      if (!isTooLargeReply(error)) throw error;
+      runtime.logger.warn("attempt:checkpointTooLarge", { runId: runtime.runId, wait: id });
+      waited = await runtime.api.wait(runtime.runId, request);
+    }
     runtime.fence.snapshotId = waited.snapshotId;
     const entry = { type: "wait" as const, id, waitpointIds: waited.waitpointIds, runIds: waited.runIds, completed: false };
     runtime.journal.record(entry);

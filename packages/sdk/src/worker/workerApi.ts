@@ -44,7 +44,8 @@ export interface WorkerApi {
   /** Blocks the run on a wait. Not retried: a repeat after a lost reply is refused (409) anyway. */
   wait(
     runId: string,
-    body: { workerId: string; snapshotId: string; wait: WaitSpecInput; journalIndex: number; checkpoint: { waitId: string; journal: Journal; thresholdMs: number } },
+    /** without `checkpoint` the run waits on this worker, however long */
+    body: { workerId: string; snapshotId: string; wait: WaitSpecInput; journalIndex: number; checkpoint?: { waitId: string; journal: Journal; thresholdMs: number } },
   ): Promise<WaitResponse>;
   waitStatus(runId: string, body: { workerId: string; snapshotId: string }): Promise<WaitStatusResponse>;
   /** Restores a run handed out from a checkpoint (instead of starting an attempt). */
