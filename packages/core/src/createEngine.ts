@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createPrismaClient } from "@runengine/database";
 import { RunQueue } from "@runengine/run-queue";
@@ -22,6 +22,8 @@ export interface CreateEngineOptions {
   settings?: Partial<EngineSettings>;
   /** run queue shards of the ready-environment index */
   queueShards?: number;
+  /** seed nodes of a Redis Cluster for the run queue; without them it is on `redisUrl` */
+  runQueueClusterNodes?: { host: string; port: number }[];
 }
 
 export interface EngineHandle {
@@ -59,8 +61,13 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
   // The engine's retry policy decides when a run fails; the queue's own dead-lettering is only a
   // backstop against a run bouncing between queue and workers forever. Waiting dispatchers hear
   // of new runs as soon as they are queued, without a round trip of the enqueue's own.
+  // Only the run queue moves to a cluster: its keys are hash-tagged per environment and shard,
+  // while BullMQ, the locks and the relay keep the single Redis they were built and tested on.
+  const runQueueRedis = options.runQueueClusterNodes
+    ? new Cluster(options.runQueueClusterNodes, { redisOptions: { maxRetriesPerRequest: null }, enableAutoPipelining: true })
+    : redis;
   const runQueue = new RunQueue({
-    redis,
+    redis: runQueueRedis,
     keyPrefix: `${options.keyPrefix}rq:`,
     maxNackAttempts: 1_000,
     logger: options.logger,
@@ -92,7 +99,7 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
     jobQueuesOptions: () => ({ connection: connectRedis(), prefix: jobsPrefix }),
     async healthy() {
       try {
-        await Promise.all([prisma.$queryRaw`SELECT 1`, redis.ping()]);
+        await Promise.all([prisma.$queryRaw`SELECT 1`, redis.ping(), runQueueRedis === redis ? undefined : runQueueRedis.ping()]);
         return true;
       } catch {
         return false;
@@ -103,6 +110,7 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
       await runQueue.close();
       await prisma.$disconnect();
       for (const connection of connections) connection.disconnect();
+      if (runQueueRedis !== redis) runQueueRedis.disconnect();
     },
   };
 }

@@ -24,3 +24,19 @@ test("a role's config: shared defaults, its own settings, and the lock rule kept
   ).toThrow(ConfigError);
   expect(() => parseConfig(roleConfig, {})).toThrow(/DATABASE_URL/);
 });
+
+test("the run queue on a Redis Cluster: seed nodes as host:port, a bad entry named", () => {
+  const base = { DATABASE_URL: "postgresql://postgres@127.0.0.1/runengine" };
+  expect(parseConfig(roleConfig, base)).toMatchObject({ RUN_QUEUE_SHARDS: 1 });
+  expect(parseConfig(roleConfig, base).RUN_QUEUE_REDIS_CLUSTER_NODES).toBeUndefined();
+  expect(parseConfig(roleConfig, { ...base, RUN_QUEUE_REDIS_CLUSTER_NODES: "10.0.0.1:7000, redis-b:7001,[::1]:7002", RUN_QUEUE_SHARDS: "6" })).toMatchObject({
+    RUN_QUEUE_REDIS_CLUSTER_NODES: [
+      { host: "10.0.0.1", port: 7000 },
+      { host: "redis-b", port: 7001 },
+      { host: "::1", port: 7002 },
+    ],
+    RUN_QUEUE_SHARDS: 6,
+  });
+  expect(() => parseConfig(roleConfig, { ...base, RUN_QUEUE_REDIS_CLUSTER_NODES: "10.0.0.1:7000,redis-b" })).toThrow(/RUN_QUEUE_REDIS_CLUSTER_NODES.*"redis-b" is not host:port/s);
+  expect(() => parseConfig(roleConfig, { ...base, RUN_QUEUE_SHARDS: "0" })).toThrow(/RUN_QUEUE_SHARDS/);
+});

@@ -5,7 +5,7 @@ import { databaseConfig } from "./database.ts";
 import { engineConfig, engineSettings } from "./engine.ts";
 import { lockConfig, runLockerSettings } from "./locking.ts";
 import { logConfig } from "./logging.ts";
-import { redisConfig } from "./redis.ts";
+import { redisConfig, runQueueRedisConfig } from "./redis.ts";
 
 /**
  * What every role of the engine reads from its environment. Each app extends it with its own
@@ -14,6 +14,7 @@ import { redisConfig } from "./redis.ts";
 export const roleConfig = lockConfig.extend({
   ...databaseConfig.shape,
   ...redisConfig.shape,
+  ...runQueueRedisConfig.shape,
   ...logConfig.shape,
   ...engineConfig.shape,
 });
@@ -27,6 +28,8 @@ export function startEngineForRole(service: string, config: RoleConfig): { logge
     databasePoolSize: config.DATABASE_POOL_SIZE,
     redisUrl: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
+    ...(config.RUN_QUEUE_REDIS_CLUSTER_NODES ? { runQueueClusterNodes: config.RUN_QUEUE_REDIS_CLUSTER_NODES } : {}),
+    queueShards: config.RUN_QUEUE_SHARDS,
     logger,
     lock: runLockerSettings(config),
     settings: engineSettings(config),
