@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startApi, type ApiFixture } from "../../tests/apiFixture.ts";
+import { fastRetry, startApi, type ApiFixture } from "../../tests/apiFixture.ts";
 
 let f: ApiFixture;
 beforeAll(async () => {
@@ -8,7 +8,7 @@ beforeAll(async () => {
     version: "v2",
     name: "declares-a-limited-queue",
     concurrency: 1,
-    tasks: [{ id: "mail", queue: { name: "task/mail", concurrencyLimit: 4 } }],
+    tasks: [{ id: "mail", queue: { name: "task/mail", concurrencyLimit: 4 }, retry: fastRetry }],
   });
 });
 afterAll(async () => {
