@@ -58,14 +58,14 @@ export function createEngine(options: CreateEngineOptions): EngineHandle {
   const metrics = new EngineMetrics();
   const locker = new RunLocker({ redis, keyPrefix: `${options.keyPrefix}lock:`, logger: options.logger, onWait: metrics.observeLockWait, ...options.lock });
   const relayKeys = dispatchRelayKeys(options.keyPrefix);
-  // The engine's retry policy decides when a run fails; the queue's own dead-lettering is only a
-  // backstop against a run bouncing between queue and workers forever. Waiting dispatchers hear
-  // of new runs as soon as they are queued, without a round trip of the enqueue's own.
   // Only the run queue moves to a cluster: its keys are hash-tagged per environment and shard,
   // while BullMQ, the locks and the relay keep the single Redis they were built and tested on.
   const runQueueRedis = options.runQueueClusterNodes
     ? new Cluster(options.runQueueClusterNodes, { redisOptions: { maxRetriesPerRequest: null }, enableAutoPipelining: true })
     : redis;
+  // The engine's retry policy decides when a run fails; the queue's own dead-lettering is only a
+  // backstop against a run bouncing between queue and workers forever. Waiting dispatchers hear
+  // of new runs as soon as they are queued, without a round trip of the enqueue's own.
   const runQueue = new RunQueue({
     redis: runQueueRedis,
     keyPrefix: `${options.keyPrefix}rq:`,
