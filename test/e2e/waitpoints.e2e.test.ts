@@ -17,6 +17,8 @@ beforeAll(async () => {
     HEARTBEAT_EXECUTING_TIMEOUT_MS: "6000",
     HEARTBEAT_PENDING_EXECUTING_TIMEOUT_MS: "15000",
     HEARTBEAT_MONITOR_INTERVAL_MS: "200",
+    // one payload's limit for waits too (16 MiB by default), so a journal that passes it is cheap to build
+    API_BATCH_BODY_LIMIT_BYTES: String(1_048_576 + 64 * 1024),
   });
 });
 afterAll(async () => {

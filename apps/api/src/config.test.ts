@@ -33,6 +33,12 @@ describe("api config", () => {
     expect(loadApiConfig({ ...minimalEnv, MAX_PAYLOAD_BYTES: "1000", API_BODY_LIMIT_BYTES: "5000" }).API_BODY_LIMIT_BYTES).toBe(5000);
   });
 
+  test("a batch's body limit is 16 MiB, or the body limit if that is larger, unless set", () => {
+    expect(loadApiConfig(minimalEnv).API_BATCH_BODY_LIMIT_BYTES).toBe(16 * 1024 * 1024);
+    expect(loadApiConfig({ ...minimalEnv, API_BODY_LIMIT_BYTES: String(32 * 1024 * 1024) }).API_BATCH_BODY_LIMIT_BYTES).toBe(32 * 1024 * 1024);
+    expect(loadApiConfig({ ...minimalEnv, API_BATCH_BODY_LIMIT_BYTES: "9000" }).API_BATCH_BODY_LIMIT_BYTES).toBe(9000);
+  });
+
   test("names every bad variable", () => {
     const error = configError({ ...minimalEnv, API_PORT: "http", API_BODY_LIMIT_BYTES: "-1", RUN_LOCK_DURATION_MS: "soon" });
     expect([...error.variables].sort()).toEqual(["API_BODY_LIMIT_BYTES", "API_PORT", "RUN_LOCK_DURATION_MS"]);

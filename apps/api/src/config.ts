@@ -3,6 +3,8 @@ import { parseConfig, parseConfigOrExit, roleConfig } from "@runengine/core";
 
 /** Room for the JSON envelope (options, tags, metadata) around a payload of the largest size. */
 export const bodyEnvelopeBytes = 64 * 1024;
+/** A batch holds up to 1,000 items, each up to MAX_PAYLOAD_BYTES: one payload's limit is too little. */
+export const defaultBatchBodyLimitBytes = 16 * 1024 * 1024;
 
 /** Every variable the api reads; the shared role config keeps it in step with the other roles. */
 export const apiConfigSchema = roleConfig.extend({
@@ -19,6 +21,14 @@ export const apiConfigSchema = roleConfig.extend({
     .min(1)
     .optional()
     .describe(`Largest request body, in bytes; defaults to MAX_PAYLOAD_BYTES + ${bodyEnvelopeBytes} for the envelope`),
+  API_BATCH_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      `Largest body of a batch trigger, or of a worker's wait (which may trigger a batch); defaults to ${defaultBatchBodyLimitBytes} (16 MiB) or API_BODY_LIMIT_BYTES if that is larger`,
+    ),
   API_SHUTDOWN_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -32,7 +42,10 @@ export const apiConfigSchema = roleConfig.extend({
     .describe("Where to also write the key of the development environment created on a first start (read by the dev launcher)"),
 });
 
-export type ApiConfig = Omit<z.output<typeof apiConfigSchema>, "API_BODY_LIMIT_BYTES"> & { API_BODY_LIMIT_BYTES: number };
+export type ApiConfig = Omit<z.output<typeof apiConfigSchema>, "API_BODY_LIMIT_BYTES" | "API_BATCH_BODY_LIMIT_BYTES"> & {
+  API_BODY_LIMIT_BYTES: number;
+  API_BATCH_BODY_LIMIT_BYTES: number;
+};
 
 /**
  * Parses the api's configuration once. `parse` is parseConfig (throws ConfigError naming every
@@ -40,6 +53,11 @@ export type ApiConfig = Omit<z.output<typeof apiConfigSchema>, "API_BODY_LIMIT_B
  */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env, parse = parseConfig): ApiConfig {
   const parsed = parse(apiConfigSchema, env);
-  // The default depends on another variable, so it is filled after parsing.
-  return { ...parsed, API_BODY_LIMIT_BYTES: parsed.API_BODY_LIMIT_BYTES ?? parsed.MAX_PAYLOAD_BYTES + bodyEnvelopeBytes };
+  // The defaults depend on other variables, so they are filled after parsing.
+  const bodyLimit = parsed.API_BODY_LIMIT_BYTES ?? parsed.MAX_PAYLOAD_BYTES + bodyEnvelopeBytes;
+  return {
+    ...parsed,
+    API_BODY_LIMIT_BYTES: bodyLimit,
+    API_BATCH_BODY_LIMIT_BYTES: parsed.API_BATCH_BODY_LIMIT_BYTES ?? Math.max(defaultBatchBodyLimitBytes, bodyLimit),
+  };
 }

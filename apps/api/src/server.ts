@@ -23,7 +23,7 @@ import { workerRoutes } from "./routes/workers.ts";
 export interface BuildServerOptions {
   /** the engine this process serves; its owner closes it after the server */
   handle: EngineHandle;
-  config: Pick<ApiConfig, "ADMIN_TOKEN" | "API_BODY_LIMIT_BYTES">;
+  config: Pick<ApiConfig, "ADMIN_TOKEN" | "API_BODY_LIMIT_BYTES" | "API_BATCH_BODY_LIMIT_BYTES">;
   logger: Logger;
 }
 
@@ -47,7 +47,7 @@ export function buildServer({ handle, config, logger }: BuildServerOptions): Fas
   const dispatch = new DispatchClient(handle.connectRedis(), handle.connectRedis(), handle.engine.resources.relayKeys, logger, (runs) =>
     handle.engine.handBackUndelivered(runs),
   );
-  const context = { handle, metrics, dispatch };
+  const context = { handle, metrics, dispatch, batchBodyLimitBytes: config.API_BATCH_BODY_LIMIT_BYTES };
 
   acceptEmptyJsonBodies(app);
   recordHttpMetrics(app, metrics);

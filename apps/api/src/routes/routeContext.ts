@@ -7,4 +7,6 @@ export interface RouteContext {
   metrics: ApiMetrics;
   /** this process's one relay to the dispatchers, shared by every waiting dequeue */
   dispatch: DispatchClient;
+  /** the body limit of the routes that take a batch (API_BATCH_BODY_LIMIT_BYTES) */
+  batchBodyLimitBytes: number;
 }

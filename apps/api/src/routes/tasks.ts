@@ -7,7 +7,7 @@ const taskParams = z.object({ taskId: identifierSchema });
 const batchParams = z.object({ id: z.string().min(1).max(128) });
 
 /** Creating runs: one trigger, or a batch that is refused whole when any item is invalid; and the batch's progress. */
-export function taskRoutes({ handle, metrics }: Pick<RouteContext, "handle" | "metrics">): FastifyPluginAsync {
+export function taskRoutes({ handle, metrics, batchBodyLimitBytes }: Pick<RouteContext, "handle" | "metrics" | "batchBodyLimitBytes">): FastifyPluginAsync {
   return async (app) => {
     app.post("/tasks/:taskId/trigger", async (request, reply) => {
       const { taskId } = taskParams.parse(request.params);
@@ -17,7 +17,7 @@ export function taskRoutes({ handle, metrics }: Pick<RouteContext, "handle" | "m
       return reply.status(isCached ? 200 : 201).send({ id, isCached });
     });
 
-    app.post("/tasks/:taskId/batch", async (request, reply) => {
+    app.post("/tasks/:taskId/batch", { bodyLimit: batchBodyLimitBytes }, async (request, reply) => {
       const { taskId } = taskParams.parse(request.params);
       const { items } = batchTriggerRequestSchema.parse(request.body);
       const { batchId, runs } = await handle.engine.batchTrigger(request.environment, taskId, items);

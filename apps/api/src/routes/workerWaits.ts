@@ -10,10 +10,11 @@ const runParams = z.object({ runId: z.string().min(1) });
  * ended, checkpoint (the run leaves the worker), and restore a checkpointed run. A report naming a
  * snapshot the run has moved past is a 409, like every other worker report.
  */
-export function workerWaitRoutes({ handle }: Pick<RouteContext, "handle">): FastifyPluginAsync {
+export function workerWaitRoutes({ handle, batchBodyLimitBytes }: Pick<RouteContext, "handle" | "batchBodyLimitBytes">): FastifyPluginAsync {
   const { waits } = handle.engine;
   return async (app) => {
-    app.post("/worker/runs/:runId/wait", async (request, reply) => {
+    // A wait may trigger a batch of children and carries the journal of a checkpoint.
+    app.post("/worker/runs/:runId/wait", { bodyLimit: batchBodyLimitBytes }, async (request, reply) => {
       const { runId } = runParams.parse(request.params);
       const body = waitRequestSchema.parse(request.body);
       return reply.status(201).send(await waits.wait(request.environment, runId, body));
@@ -24,7 +25,7 @@ export function workerWaitRoutes({ handle }: Pick<RouteContext, "handle">): Fast
       return waits.waitStatus(request.environment.id, runId, snapshotReportSchema.parse(request.body));
     });
 
-    app.post("/worker/runs/:runId/checkpoint", async (request, reply) => {
+    app.post("/worker/runs/:runId/checkpoint", { bodyLimit: batchBodyLimitBytes }, async (request, reply) => {
       const { runId } = runParams.parse(request.params);
       const body = checkpointRequestSchema.parse(request.body);
       return reply.status(201).send(await waits.checkpoint(request.environment.id, runId, body));

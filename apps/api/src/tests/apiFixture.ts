@@ -2,7 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import pino from "pino";
 import { createEngine, type AuthenticatedEnvironment, type EngineHandle, type EngineSettings, type RegisterWorkerRequest } from "@runengine/core";
 import { createTestDatabase, createTestRedis, deleteKeysWithPrefix, testRedisUrl, uniqueRedisPrefix, type TestDatabase } from "@runengine/testing";
-import { bodyEnvelopeBytes } from "../config.ts";
+import { bodyEnvelopeBytes, defaultBatchBodyLimitBytes } from "../config.ts";
 import { buildServer } from "../server.ts";
 
 export const adminToken = "test-admin-token-0123456789";
@@ -12,6 +12,7 @@ export const helloTask: RegisterWorkerRequest["tasks"][number] = { id: "hello", 
 export interface ApiFixtureOptions {
   settings?: Partial<EngineSettings>;
   bodyLimitBytes?: number;
+  batchBodyLimitBytes?: number;
   /** undefined: admin routes refuse every request */
   adminToken?: string | undefined;
 }
@@ -59,6 +60,7 @@ export async function startApi(label: string, options: ApiFixtureOptions = {}): 
     config: {
       ADMIN_TOKEN: "adminToken" in options ? options.adminToken : adminToken,
       API_BODY_LIMIT_BYTES: options.bodyLimitBytes ?? maxPayloadBytes + bodyEnvelopeBytes,
+      API_BATCH_BODY_LIMIT_BYTES: options.batchBodyLimitBytes ?? defaultBatchBodyLimitBytes,
     },
   });
   await app.ready();

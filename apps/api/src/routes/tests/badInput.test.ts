@@ -4,11 +4,12 @@ import { startApi, type ApiFixture } from "../../tests/apiFixture.ts";
 // Small limits, so oversized payloads and bodies are cheap to build.
 const maxPayloadBytes = 1_000;
 const bodyLimitBytes = 4_000;
+const batchBodyLimitBytes = 8_000;
 
 let f: ApiFixture;
 let existingRunId: string;
 beforeAll(async () => {
-  f = await startApi("api_bad_input", { settings: { maxPayloadBytes }, bodyLimitBytes });
+  f = await startApi("api_bad_input", { settings: { maxPayloadBytes }, bodyLimitBytes, batchBodyLimitBytes });
   existingRunId = (await f.request("POST", "/api/v1/tasks/hello/trigger", { body: { payload: 1 } })).json().id;
 });
 afterAll(async () => {
@@ -72,6 +73,7 @@ const cases: Case[] = [
     code: "VALIDATION",
     field: "items.1.payload",
   },
+  { name: "a batch over the batch body limit", url: batch, body: { items: Array.from({ length: 9 }, () => ({ payload: bytes(900) })) }, status: 413, code: "PAYLOAD_TOO_LARGE" },
   { name: "a batch of an unknown task", url: "/api/v1/tasks/no-such-task/batch", body: { items: [{ payload: 1 }] }, status: 404, code: "NOT_FOUND" },
   // list queries
   { name: "an unknown status filter", method: "GET", url: "/api/v1/runs?status=DONE", status: 400, code: "VALIDATION", field: "status" },
@@ -126,6 +128,14 @@ describe("one environment's key cannot reach another environment's runs", () => 
     expect(response.statusCode).toBe(400);
     expect(response.json().error.field).toBe("cursor");
   });
+});
+
+test("a batch may be larger than one trigger's body limit, up to the batch body limit", async () => {
+  const items = Array.from({ length: 5 }, () => ({ payload: bytes(900) }));
+  expect(JSON.stringify({ items }).length).toBeGreaterThan(bodyLimitBytes);
+  const response = await f.request("POST", "/api/v1/tasks/hello/batch", { body: { items } });
+  expect(response.statusCode).toBe(201);
+  expect(response.json().runs).toHaveLength(5);
 });
 
 test("a bodiless POST with a JSON content type is accepted", async () => {

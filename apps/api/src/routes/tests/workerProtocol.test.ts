@@ -218,7 +218,7 @@ describe("the worker protocol, end to end", () => {
 
 test("closing the server answers a waiting long poll with no runs at once", async () => {
   // no dispatcher: the request waits in the relay until the server closes
-  const app = buildServer({ handle: f.handle, logger: pino({ level: "silent" }), config: { ADMIN_TOKEN: undefined, API_BODY_LIMIT_BYTES: 100_000 } });
+  const app = buildServer({ handle: f.handle, logger: pino({ level: "silent" }), config: { ADMIN_TOKEN: undefined, API_BODY_LIMIT_BYTES: 100_000, API_BATCH_BODY_LIMIT_BYTES: 100_000 } });
   const address = await app.listen({ port: 0, host: "127.0.0.1" });
   const { redis, relayKeys } = f.handle.engine.resources;
   const waiting = fetch(`${address}/api/v1/worker/dequeue`, {
