@@ -79,6 +79,15 @@ describe("runs end to end", () => {
     expect(Number(await e.redis.zscore(`${e.prefix}probe:max`, "max"))).toBe(3);
   });
 
+  test("a queue limit of 2 holds per concurrency key: each key runs 2 at once, two keys 4", async () => {
+    const triggered = await Promise.all(
+      ["a", "b"].flatMap((key) => Array.from({ length: 4 }, () => e.client.trigger("keyed-probe", { key, holdMs: 800 }, { concurrencyKey: key }))),
+    );
+    for (const run of await Promise.all(triggered.map(({ id }) => poll(id)))) expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
+    const max = async (member: string) => Number(await e.redis.zscore(`${e.prefix}keyed:max`, member));
+    expect([await max("a"), await max("b"), await max("all")]).toEqual([2, 2, 4]);
+  });
+
   test("queues over the client: a paused queue holds its runs until resumed; a limit set over HTTP binds the workers", async () => {
     expect((await e.client.queues.list()).find((queue) => queue.name === "probe")).toMatchObject({ limit: 3, declaredLimit: 3, paused: false });
 
