@@ -61,8 +61,8 @@ export class E2EEngine {
     return new E2EEngine(label, db, engine, prefix, environment);
   }
 
-  createEnvironment(name: string) {
-    return createEnvironmentThroughApi(this.engine, name);
+  createEnvironment(name: string, options: { concurrencyLimit?: number } = {}) {
+    return createEnvironmentThroughApi(this.engine, name, options);
   }
 
   /**
@@ -72,12 +72,13 @@ export class E2EEngine {
   async startWorker(
     name: string,
     concurrency = 10,
-    options: { tasksFile?: string; version?: string; env?: NodeJS.ProcessEnv; registrationTimeoutMs?: number } = {},
+    /** `apiKey`: another environment's, for a worker of that environment */
+    options: { tasksFile?: string; version?: string; env?: NodeJS.ProcessEnv; registrationTimeoutMs?: number; apiKey?: string } = {},
   ): Promise<ManagedProcess> {
     const worker = spawnWorkerProcess({
       name: `${this.label}-${name}`,
       apiUrl: this.engine.apiUrl,
-      apiKey: this.environment.apiKey,
+      apiKey: options.apiKey ?? this.environment.apiKey,
       tasksFile: options.tasksFile ? new URL(`../fixtures/${options.tasksFile}`, import.meta.url).pathname : fixtureTasks,
       concurrency,
       version: options.version ?? "e2e-1",

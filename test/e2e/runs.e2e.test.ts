@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createClient } from "@runengine/sdk";
 import { E2EEngine, waitFor } from "./engineFixture.ts";
 
 /**
@@ -86,6 +87,17 @@ describe("runs end to end", () => {
     for (const run of await Promise.all(triggered.map(({ id }) => poll(id)))) expect(run.status).toBe("COMPLETED_SUCCESSFULLY");
     const max = async (member: string) => Number(await e.redis.zscore(`${e.prefix}keyed:max`, member));
     expect([await max("a"), await max("b"), await max("all")]).toEqual([2, 2, 4]);
+  });
+
+  test("an environment's concurrency limit caps its runs below its queues' limits", async () => {
+    const limited = await e.createEnvironment("limited", { concurrencyLimit: 2 });
+    await e.startWorker("limited-worker", 10, { apiKey: limited.apiKey });
+    const client = createClient({ apiUrl: e.engine.apiUrl, apiKey: limited.apiKey });
+    await e.redis.del(`${e.prefix}probe:max`);
+    // the probe's queue allows 3 at once; the environment, 2
+    const triggered = await Promise.all(Array.from({ length: 6 }, () => client.trigger("concurrency-probe", { holdMs: 500 })));
+    for (const { id } of triggered) expect((await client.runs.poll(id, { intervalMs: 250, timeoutMs: 60_000 })).status).toBe("COMPLETED_SUCCESSFULLY");
+    expect(Number(await e.redis.zscore(`${e.prefix}probe:max`, "max"))).toBe(2);
   });
 
   test("queues over the client: a paused queue holds its runs until resumed; a limit set over HTTP binds the workers", async () => {

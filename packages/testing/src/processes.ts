@@ -159,11 +159,11 @@ async function waitForHealthy(url: string, process: ManagedProcess, timeoutMs = 
 }
 
 /** Creates an environment through the admin route, as an operator would; returns its id and key. */
-export async function createEnvironmentThroughApi(engine: EngineProcesses, name: string): Promise<{ id: string; apiKey: string }> {
+export async function createEnvironmentThroughApi(engine: EngineProcesses, name: string, options: { concurrencyLimit?: number } = {}): Promise<{ id: string; apiKey: string }> {
   const res = await fetch(`${engine.apiUrl}/api/v1/environments`, {
     method: "POST",
     headers: { authorization: `Bearer ${engine.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name }),
+    body: JSON.stringify({ name, ...options }),
   });
   if (res.status !== 201) throw new Error(`creating environment ${name}: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; apiKey: string };
