@@ -32,7 +32,7 @@ export function isStaleReply(error: unknown): boolean {
   return error instanceof RunEngineApiError && error.status === 409;
 }
 
-/** The request body was over the engine's limit (API_BODY_LIMIT_BYTES). */
+/** The request body was over the api's limit for its route (API_BODY_LIMIT_BYTES, or API_BATCH_BODY_LIMIT_BYTES for batches and waits). */
 export function isTooLargeReply(error: unknown): boolean {
   return error instanceof RunEngineApiError && error.status === 413;
 }

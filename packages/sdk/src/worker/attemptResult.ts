@@ -21,7 +21,7 @@ export function resultFromOutput(output: unknown): AttemptResult {
 /** The engine refused the task's output as larger than it takes in a request: no retry can help. */
 export function resultTooLarge(): AttemptResult {
   return failure(
-    { name: "OutputTooLargeError", message: "The task's output is larger than the engine accepts (its MAX_PAYLOAD_BYTES)", retryable: false },
+    { name: "OutputTooLargeError", message: "The task's output is larger than the api accepts in one request (its API_BODY_LIMIT_BYTES)", retryable: false },
     "TASK_ERROR",
   );
 }
