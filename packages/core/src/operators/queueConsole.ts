@@ -3,7 +3,6 @@ import type { DeadLetter, QueueStats } from "@runengine/run-queue";
 import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import { ConflictError, NotFoundError } from "../errors/runEngineError.ts";
 import { logEvent } from "../logging/logger.ts";
-import { finalRunStatuses } from "../state-machine/transitions.ts";
 import type { EngineResources } from "../systems/resources.ts";
 
 export interface ConcurrencyKeyView extends QueueStats {
@@ -169,16 +168,16 @@ export class QueueConsole {
   /** Concurrency keys that live (not final) runs use, per queue; the queue holds no list of its keys. */
   private async liveConcurrencyKeys(environmentId: string): Promise<Map<string, string[]>> {
     const rows = await this.resources.prisma.taskRun.findMany({
-      where: { environmentId, concurrencyKey: { not: null }, status: { notIn: [...finalRunStatuses] } },
-      select: { queue: true, concurrencyKey: true },
-      distinct: ["queue", "concurrencyKey"],
-      orderBy: [{ queue: "asc" }, { concurrencyKey: "asc" }],
+      where: { environmentId, liveConcurrencyKey: { not: null } },
+      select: { queue: true, liveConcurrencyKey: true },
+      distinct: ["queue", "liveConcurrencyKey"],
+      orderBy: [{ queue: "asc" }, { liveConcurrencyKey: "asc" }],
       take: 1_000,
     });
     const keys = new Map<string, string[]>();
     for (const row of rows) {
-      if (row.concurrencyKey === null) continue;
-      keys.set(row.queue, [...(keys.get(row.queue) ?? []), row.concurrencyKey]);
+      if (row.liveConcurrencyKey === null) continue;
+      keys.set(row.queue, [...(keys.get(row.queue) ?? []), row.liveConcurrencyKey]);
     }
     return keys;
   }

@@ -32,7 +32,7 @@ export const runFilterSchema = z.object({
 
 export type RunFilter = z.output<typeof runFilterSchema>;
 
-/** The filter as a Prisma condition on TaskRun; the indexes on (environmentId|status, createdAt) serve it. */
+/** The filter as a Prisma condition on TaskRun, served by the createdAt indexes (no index holds status: see schema-extras.sql). */
 export function runFilterWhere(filter: RunFilter): Prisma.TaskRunWhereInput {
   return {
     ...(filter.runId ? { id: filter.runId } : {}),

@@ -104,7 +104,7 @@ export class DebounceSystem {
     const [opener, ...rest] = batch as [Waiter, ...Waiter[]];
     const { environment, taskId, debounce } = opener.request;
     const waiting = await this.resources.prisma.taskRun.findFirst({
-      where: { environmentId: environment.id, taskIdentifier: taskId, status: "DELAYED", debounce: { path: ["key"], equals: debounce.key } },
+      where: { environmentId: environment.id, taskIdentifier: taskId, delayedDebounceKey: debounce.key },
       orderBy: { createdAt: "desc" },
       select: { id: true },
     });

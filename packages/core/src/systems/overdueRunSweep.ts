@@ -39,8 +39,8 @@ export class OverdueRunSweep {
 
   async tick(now = Date.now()): Promise<SweepResult> {
     const cutoff = new Date(now - this.graceMs);
-    const delayed = await this.rearmEach("enqueueDelayedRun", { status: "DELAYED", delayUntil: { lt: cutoff } }, now);
-    const expiring = await this.rearmEach("expireRun", { status: { in: ["PENDING", "PENDING_VERSION"] }, startedAt: null, expiresAt: { lt: cutoff } }, now);
+    const delayed = await this.rearmEach("enqueueDelayedRun", { delayedUntil: { lt: cutoff } }, now);
+    const expiring = await this.rearmEach("expireRun", { expiringAt: { lt: cutoff } }, now);
     this.resources.metrics.countRepair("lost-delayed", delayed);
     this.resources.metrics.countRepair("lost-expiry", expiring);
     return { delayed, expiring };

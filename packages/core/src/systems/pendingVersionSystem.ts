@@ -12,7 +12,7 @@ export class PendingVersionSystem {
   async promote(environment: AuthenticatedEnvironment, taskIds: readonly string[]): Promise<number> {
     const { prisma, snapshots, runQueue, locker } = this.resources;
     const parked = await prisma.taskRun.findMany({
-      where: { environmentId: environment.id, status: "PENDING_VERSION", taskIdentifier: { in: [...taskIds] } },
+      where: { environmentId: environment.id, pendingVersionTask: { in: [...taskIds] } },
       select: { id: true },
     });
     let promoted = 0;

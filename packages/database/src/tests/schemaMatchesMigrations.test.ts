@@ -7,6 +7,7 @@ import { schemaDiffSql } from "../schemaDiff.ts";
 import { createEmptyDatabase } from "./pgServer.ts";
 
 const schemaPath = new URL("../../../../prisma/schema.prisma", import.meta.url);
+const schemaExtrasPath = new URL("../../../../prisma/schema-extras.sql", import.meta.url);
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
@@ -28,15 +29,34 @@ function normalizedSchema(url: string): string[] {
     .map((statement) => statement.trim())
     .filter((statement) => statement.length > 0)
     .map((statement) => {
-      const table = /^CREATE TABLE ([^\s]+) \(\n([\s\S]*)\n\)$/.exec(statement);
+      const table = /^CREATE TABLE ([^\s]+) \(\n([\s\S]*)\n\)(\nWITH \(.*\))?$/.exec(statement);
       if (!table) return statement;
-      const columns = table[2]!.split("\n").map((line) => line.trim().replace(/,$/, "")).sort();
-      return `CREATE TABLE ${table[1]} (${columns.join(", ")})`;
+      const columns = topLevelItems(table[2]!).sort();
+      return `CREATE TABLE ${table[1]} (${columns.join(", ")})${table[3]?.replace("\n", " ") ?? ""}`;
     })
     .sort();
 }
 
-test("prisma/schema.prisma and prisma/migrations describe the same database", async () => {
+/** A table body's column definitions: split at the commas outside parentheses (a generated column's expression spans lines). */
+function topLevelItems(body: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const char of body) {
+    if (char === "," && depth === 0) {
+      items.push(current);
+      current = "";
+      continue;
+    }
+    if (char === "(") depth++;
+    if (char === ")") depth--;
+    current += char;
+  }
+  items.push(current);
+  return items.map((item) => item.replace(/\s+/g, " ").trim());
+}
+
+test("prisma/schema.prisma with prisma/schema-extras.sql and prisma/migrations describe the same database", async () => {
   const fromMigrations = await createEmptyDatabase("schema_migrations");
   const fromSchema = await createEmptyDatabase("schema_direct");
   cleanups.push(fromMigrations.drop, fromSchema.drop);
@@ -46,6 +66,7 @@ test("prisma/schema.prisma and prisma/migrations describe the same database", as
   const client = new pg.Client({ connectionString: fromSchema.url });
   await client.connect();
   await client.query(sql);
+  await client.query(readFileSync(schemaExtrasPath, "utf8"));
   await client.end();
 
   const expected = normalizedSchema(fromSchema.url);

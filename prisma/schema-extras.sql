@@ -1,0 +1,26 @@
+-- What prisma/schema.prisma cannot say about the database, applied after the SQL Prisma derives
+-- from it wherever the schema alone builds a database (the test that the migrations and the schema
+-- describe the same database). A migration that changes anything here changes this file with it.
+
+-- TaskRun's generated columns (declared in schema.prisma as plain columns, which Prisma creates)
+-- and their partial indexes: see the migration hot_step_updates for why.
+ALTER TABLE "TaskRun"
+  DROP COLUMN "delayedUntil",
+  DROP COLUMN "delayedDebounceKey",
+  DROP COLUMN "expiringAt",
+  DROP COLUMN "pendingVersionTask",
+  DROP COLUMN "liveConcurrencyKey";
+ALTER TABLE "TaskRun"
+  ADD COLUMN "delayedUntil" TIMESTAMP(3) GENERATED ALWAYS AS (CASE WHEN "status" = 'DELAYED' THEN "delayUntil" END) STORED,
+  ADD COLUMN "delayedDebounceKey" TEXT GENERATED ALWAYS AS (CASE WHEN "status" = 'DELAYED' THEN "debounce" ->> 'key' END) STORED,
+  ADD COLUMN "expiringAt" TIMESTAMP(3) GENERATED ALWAYS AS (CASE WHEN "status" IN ('PENDING', 'PENDING_VERSION') AND "startedAt" IS NULL THEN "expiresAt" END) STORED,
+  ADD COLUMN "pendingVersionTask" TEXT GENERATED ALWAYS AS (CASE WHEN "status" = 'PENDING_VERSION' THEN "taskIdentifier" END) STORED,
+  ADD COLUMN "liveConcurrencyKey" TEXT GENERATED ALWAYS AS (CASE WHEN "status" NOT IN ('COMPLETED_SUCCESSFULLY', 'COMPLETED_WITH_ERRORS', 'CANCELED', 'SYSTEM_FAILURE', 'CRASHED', 'EXPIRED', 'TIMED_OUT') THEN "concurrencyKey" END) STORED;
+
+CREATE INDEX "TaskRun_delayedUntil_idx" ON "TaskRun"("delayedUntil") WHERE "delayedUntil" IS NOT NULL;
+CREATE INDEX "TaskRun_delayedDebounceKey_idx" ON "TaskRun"("environmentId", "taskIdentifier", "delayedDebounceKey", "createdAt" DESC) WHERE "delayedDebounceKey" IS NOT NULL;
+CREATE INDEX "TaskRun_expiringAt_idx" ON "TaskRun"("expiringAt") WHERE "expiringAt" IS NOT NULL;
+CREATE INDEX "TaskRun_pendingVersionTask_idx" ON "TaskRun"("environmentId", "pendingVersionTask") WHERE "pendingVersionTask" IS NOT NULL;
+CREATE INDEX "TaskRun_liveConcurrencyKey_idx" ON "TaskRun"("environmentId", "queue", "liveConcurrencyKey") WHERE "liveConcurrencyKey" IS NOT NULL;
+
+ALTER TABLE "TaskRun" SET (fillfactor = 70);
