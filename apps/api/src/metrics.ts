@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { EnvironmentQueuesView, RunEngine } from "@runengine/core";
+import { runCountsByStatus, type EnvironmentQueuesView, type RunEngine } from "@runengine/core";
 
 /** What one scrape reads from Postgres and the run queue, shared by every gauge of that scrape. */
 interface ScrapeState {
@@ -61,13 +61,13 @@ export class ApiMetrics {
   private async readState(): Promise<ScrapeState> {
     const { prisma } = this.engine.resources;
     const [groups, environments, queues] = await Promise.all([
-      prisma.taskRun.groupBy({ by: ["environmentId", "status"], _count: { _all: true } }),
+      runCountsByStatus(prisma),
       prisma.runtimeEnvironment.findMany({ select: { id: true, name: true } }),
       this.engine.queueConsole.overview(),
     ]);
     const names = new Map(environments.map((environment) => [environment.id, environment.name]));
     return {
-      runs: groups.map((group) => ({ environment: names.get(group.environmentId) ?? group.environmentId, status: group.status, count: group._count._all })),
+      runs: groups.map((group) => ({ environment: names.get(group.environmentId) ?? group.environmentId, status: group.status, count: group.count })),
       queues,
     };
   }

@@ -75,6 +75,7 @@ export {
   type SnapshotSystemOptions,
 } from "./snapshots/snapshotSystem.ts";
 export type { CreateRunData, InitialSnapshot, RunState, RunUpdate, SnapshotChange } from "./snapshots/types.ts";
+export { runCountsByStatus, runStatusWhere } from "./snapshots/runStatusQueries.ts";
 
 export { RunEngine } from "./engine.ts";
 export { createEngine, type CreateEngineOptions, type EngineHandle } from "./createEngine.ts";

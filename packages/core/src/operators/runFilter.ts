@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TaskRunStatus, type Prisma, type TaskRun } from "@runengine/database";
 import { ValidationError } from "../errors/runEngineError.ts";
+import { runStatusWhere } from "../snapshots/runStatusQueries.ts";
 
 /** A form field left blank means "no filter", not an invalid value. */
 const blankAsUnset = (value: unknown) => (value === "" || value === null ? undefined : value);
@@ -32,13 +33,13 @@ export const runFilterSchema = z.object({
 
 export type RunFilter = z.output<typeof runFilterSchema>;
 
-/** The filter as a Prisma condition on TaskRun, served by the createdAt indexes (no index holds status: see schema-extras.sql). */
+/** The filter as a Prisma condition on TaskRun, served by the createdAt indexes (statuses: see runStatusWhere). */
 export function runFilterWhere(filter: RunFilter): Prisma.TaskRunWhereInput {
   return {
     ...(filter.runId ? { id: filter.runId } : {}),
     ...(filter.environmentId ? { environmentId: filter.environmentId } : {}),
     ...(filter.taskId ? { taskIdentifier: filter.taskId } : {}),
-    ...(filter.status?.length ? { status: { in: filter.status } } : {}),
+    ...(filter.status?.length ? runStatusWhere(filter.status) : {}),
     ...(filter.tag ? { tags: { has: filter.tag } } : {}),
     ...(filter.idempotencyKey ? { idempotencyKey: filter.idempotencyKey } : {}),
     ...(filter.from || filter.to

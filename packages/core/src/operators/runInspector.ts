@@ -1,6 +1,7 @@
 import type { ExecutionSnapshot, Prisma, TaskRun, TaskRunStatus, Waitpoint } from "@runengine/database";
 import type { Explanation, QueueStats } from "@runengine/run-queue";
 import { NotFoundError } from "../errors/runEngineError.ts";
+import { runCountsByStatus } from "../snapshots/runStatusQueries.ts";
 import { isFinalExecutionStatus } from "../state-machine/statuses.ts";
 import type { EngineResources } from "../systems/resources.ts";
 import { encodeRunCursor, pastCursor, runFilterWhere, type RunFilter } from "./runFilter.ts";
@@ -71,12 +72,11 @@ export class RunInspector {
 
   /** How many runs of the filter (ignoring its status) are in each status. */
   async statusCounts(filter: RunFilter): Promise<Partial<Record<TaskRunStatus, number>>> {
-    const groups = await this.resources.prisma.taskRun.groupBy({
-      by: ["status"],
-      where: runFilterWhere({ ...filter, status: undefined }),
-      _count: { _all: true },
-    });
-    return Object.fromEntries(groups.map((group) => [group.status, group._count._all]));
+    const counts: Partial<Record<TaskRunStatus, number>> = {};
+    for (const { status, count } of await runCountsByStatus(this.resources.prisma, runFilterWhere({ ...filter, status: undefined }))) {
+      counts[status] = (counts[status] ?? 0) + count;
+    }
+    return counts;
   }
 
   /** Every environment, for the filter's choices. */

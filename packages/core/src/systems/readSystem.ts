@@ -2,6 +2,7 @@ import type { Batch, ExecutionSnapshot, Prisma, TaskRun, TaskRunStatus } from "@
 import { NotFoundError, ValidationError } from "../errors/runEngineError.ts";
 import { isFinalRunStatus } from "../state-machine/statuses.ts";
 import { runRow } from "../snapshots/runRows.ts";
+import { runStatusWhere } from "../snapshots/runStatusQueries.ts";
 import type { EngineResources } from "./resources.ts";
 
 export interface ListRunsQuery {
@@ -41,7 +42,7 @@ export class ReadSystem {
     }
     const where: Prisma.TaskRunWhereInput = {
       environmentId,
-      ...(query.status ? { status: query.status } : {}),
+      ...(query.status ? runStatusWhere([query.status]) : {}),
       ...(query.taskId ? { taskIdentifier: query.taskId } : {}),
     };
     const runs = await this.resources.prisma.taskRun.findMany({

@@ -32,6 +32,10 @@ describe("runs search", () => {
     const { inspector } = f.handle.engine;
     const find = async (filter: Parameters<typeof inspector.search>[0]) => (await inspector.search(filter, { limit: 50 })).runs.map((run) => run.id);
     expect(await find({ status: ["CANCELED"] })).toEqual([ids[0]]);
+    // live and final statuses are found through different indexes; together, still newest first
+    expect(await find({ status: ["PENDING"] })).toEqual([ids[6], ids[5], ids[4], ids[3], ids[2], ids[1]]);
+    expect(await find({ status: ["CANCELED", "PENDING"] })).toEqual([ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]]);
+    expect(await find({ status: ["EXECUTING", "COMPLETED_SUCCESSFULLY"] })).toEqual([]);
     expect(await find({ tag: "odd" })).toEqual([ids[5], ids[3], ids[1]]);
     expect(await find({ idempotencyKey: "order-3" })).toEqual([ids[3]]);
     expect(await find({ runId: ids[2] })).toEqual([ids[2]]);
