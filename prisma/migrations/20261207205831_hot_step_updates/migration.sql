@@ -4,7 +4,8 @@
 -- each changing only at rare transitions, under partial indexes (see prisma/schema-extras.sql):
 -- lists by status split into live runs (finalStatus NULL, ordered by createdAt) and final ones
 -- (by finalStatus); the sweeps and lookups each have a column that is non-NULL only in the
--- statuses they look for.
+-- statuses they look for. Adding stored generated columns rewrites the table under an exclusive
+-- lock: on a large TaskRun table, apply this migration in a quiet window.
 DROP INDEX "TaskRun_environmentId_status_createdAt_idx";
 DROP INDEX "TaskRun_status_delayUntil_idx";
 DROP INDEX "TaskRun_status_expiresAt_idx";
