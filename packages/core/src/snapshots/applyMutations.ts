@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Prisma, sqlPool, type ExecutionSnapshot, type PrismaClient, type SqlClient, type TaskRun } from "@runengine/database";
 import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
 import { newSnapshotId } from "../systems/ids.ts";
-import { assertColumnName, recordsJson } from "./insertRecords.ts";
+import { assertColumnName, sqlRecord } from "./insertRecords.ts";
 import { rowSeparator, splitRow } from "./runRows.ts";
 import type { MutationPlan, RunState, SnapshotWrite } from "./types.ts";
 
@@ -110,8 +110,8 @@ export async function writeGroup(db: Queryable, group: { columns: string[]; plan
     const { completedWaitpointIds, ...snapshotColumnValues } = plan.snapshot;
     return {
       basedOn: plan.basedOnSnapshotId,
-      run: { ...plan.runUpdate, id: plan.runId, latestSnapshotId: snapshotId, updatedAt: now },
-      snapshot: { ...snapshotColumnValues, id: snapshotId, createdAt: now },
+      run: sqlRecord({ ...plan.runUpdate, id: plan.runId, latestSnapshotId: snapshotId, updatedAt: now }),
+      snapshot: sqlRecord({ ...snapshotColumnValues, id: snapshotId, createdAt: now }),
       completions: completedWaitpointIds.map((waitpointId, index) => ({ snapshotId, index, waitpointId })),
     };
   });
@@ -140,7 +140,7 @@ export async function writeGroup(db: Queryable, group: { columns: string[]; plan
               WHERE c."snapshotId" IN (SELECT id FROM inserted))
            SELECT changed.*, NULL AS "${rowSeparator}", inserted.*
              FROM changed JOIN inserted ON inserted."runId" = changed.id`,
-    values: [recordsJson(rows), group.plans.map((plan) => plan.runId)],
+    values: [JSON.stringify(rows), group.plans.map((plan) => plan.runId)],
     rowMode: "array",
   });
   const written = new Map<string, RunState>();

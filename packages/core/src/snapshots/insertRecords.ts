@@ -8,9 +8,18 @@ export function assertColumnName(column: string): void {
   if (!/^[A-Za-z][A-Za-z0-9]*$/.test(column)) throw new TypeError(`"${column}" is not a column name`);
 }
 
-/** Rows as JSON for jsonb_populate_record(set): Prisma's JSON null markers become SQL NULL. */
-export function recordsJson(rows: unknown): string {
-  return JSON.stringify(rows, (_key, value: unknown) => (value === Prisma.JsonNull || value === Prisma.DbNull ? null : value));
+/**
+ * A row's column values for jsonb_populate_record(set): Prisma's JSON null markers become SQL NULL.
+ * Only column values are looked at, never inside them: a replacer given to JSON.stringify would be
+ * called for every key of every payload.
+ */
+export function sqlRecord(row: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const column of Object.keys(row)) {
+    const value = row[column];
+    if (value === Prisma.JsonNull || value === Prisma.DbNull) (copy ??= { ...row })[column] = null;
+  }
+  return copy ?? row;
 }
 
 /**
@@ -30,7 +39,7 @@ export async function insertRunsWithSnapshots(prisma: PrismaClient, runs: readon
     text: `WITH runs AS (
              INSERT INTO "TaskRun" (${runList}) SELECT ${runList} FROM jsonb_populate_recordset(NULL::"TaskRun", $1::jsonb))
            INSERT INTO "ExecutionSnapshot" (${snapshotList}) SELECT ${snapshotList} FROM jsonb_populate_recordset(NULL::"ExecutionSnapshot", $2::jsonb)`,
-    values: [recordsJson(runs), recordsJson(snapshots)],
+    values: [JSON.stringify(runs.map(sqlRecord)), JSON.stringify(snapshots.map(sqlRecord))],
   });
 }
 
@@ -59,7 +68,7 @@ export async function insertRunWithSnapshot(prisma: PrismaClient, run: Record<st
            snapshot AS (
              INSERT INTO "ExecutionSnapshot" (${snapshotList}) SELECT ${snapshotList} FROM jsonb_populate_record(NULL::"ExecutionSnapshot", $2::jsonb) RETURNING *)
            SELECT run.*, NULL AS "${rowSeparator}", snapshot.* FROM run, snapshot`,
-    values: [recordsJson(run), recordsJson(snapshot)],
+    values: [JSON.stringify(sqlRecord(run)), JSON.stringify(sqlRecord(snapshot))],
     rowMode: "array",
   });
   const [created, first] = splitRow<TaskRun, ExecutionSnapshot>(result, result.rows[0] as unknown[]);
