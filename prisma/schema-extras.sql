@@ -30,3 +30,9 @@ CREATE INDEX "TaskRun_pendingVersionTask_idx" ON "TaskRun"("environmentId", "pen
 CREATE INDEX "TaskRun_liveConcurrencyKey_idx" ON "TaskRun"("environmentId", "queue", "liveConcurrencyKey") WHERE "liveConcurrencyKey" IS NOT NULL;
 
 ALTER TABLE "TaskRun" SET (fillfactor = 70);
+
+-- TaskRun's indexes on columns that most runs leave NULL: see the migration sparse_run_indexes.
+CREATE INDEX "TaskRun_parentRunId_idx" ON "TaskRun"("parentRunId") WHERE "parentRunId" IS NOT NULL;
+CREATE INDEX "TaskRun_rootRunId_idx" ON "TaskRun"("rootRunId") WHERE "rootRunId" IS NOT NULL;
+CREATE INDEX "TaskRun_batchId_idx" ON "TaskRun"("batchId") WHERE "batchId" IS NOT NULL;
+CREATE INDEX "TaskRun_idempotencyKey_idx" ON "TaskRun"("idempotencyKey") WHERE "idempotencyKey" IS NOT NULL;
