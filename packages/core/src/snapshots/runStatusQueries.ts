@@ -22,8 +22,8 @@ export function runStatusWhere(statuses: readonly TaskRunStatus[]): Prisma.TaskR
 }
 
 /**
- * How many runs matching `where` each environment has in each status: live runs counted from the
- * live runs' index, final runs from `finalStatus`'s, so that neither reads every row's status.
+ * How many runs matching `where` each environment has in each status: live runs counted through
+ * the live runs' index (only they are read), final runs through `finalStatus`'s.
  */
 export async function runCountsByStatus(
   prisma: PrismaClient,
