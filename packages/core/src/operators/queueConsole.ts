@@ -61,12 +61,13 @@ export class QueueConsole {
       where: { environmentId, ...(names ? { name: { in: [...names] } } : {}) },
       orderBy: { name: "asc" },
     });
-    return this.queueViews(environmentId, queues);
+    return this.queueViews(environmentId, queues, names);
   }
 
-  private async queueViews(environmentId: string, queues: readonly TaskQueue[]): Promise<QueueView[]> {
+  /** `names`: the queues asked for, when not all of the environment's, whose keys alone are read. */
+  private async queueViews(environmentId: string, queues: readonly TaskQueue[], names?: readonly string[]): Promise<QueueView[]> {
     const { runQueue } = this.resources;
-    const keys = await this.liveConcurrencyKeys(environmentId);
+    const keys = await this.liveConcurrencyKeys(environmentId, names);
     return Promise.all(
       queues.map(async (queue): Promise<QueueView> => {
         const queueKeys = keys.get(queue.name) ?? [];
@@ -165,10 +166,10 @@ export class QueueConsole {
     logEvent(logger, "info", paused ? "queue:paused" : "queue:resumed", { environmentId, queue }, `queue ${paused ? "paused" : "resumed"} by an operator`);
   }
 
-  /** Concurrency keys that live (not final) runs use, per queue; the queue holds no list of its keys. */
-  private async liveConcurrencyKeys(environmentId: string): Promise<Map<string, string[]>> {
+  /** Concurrency keys that live (not final) runs use, per queue (of `names` if given); the queue holds no list of its keys. */
+  private async liveConcurrencyKeys(environmentId: string, names?: readonly string[]): Promise<Map<string, string[]>> {
     const rows = await this.resources.prisma.taskRun.findMany({
-      where: { environmentId, liveConcurrencyKey: { not: null } },
+      where: { environmentId, ...(names ? { queue: { in: [...names] } } : {}), liveConcurrencyKey: { not: null } },
       select: { queue: true, liveConcurrencyKey: true },
       distinct: ["queue", "liveConcurrencyKey"],
       orderBy: [{ queue: "asc" }, { liveConcurrencyKey: "asc" }],

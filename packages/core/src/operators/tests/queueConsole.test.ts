@@ -30,6 +30,9 @@ describe("queue console", () => {
     expect(queue).toMatchObject({ name: "hello", queued: 3, inFlight: 1, limit: 2, paused: false, rateLimit: null });
     const byKey = Object.fromEntries(queue.concurrencyKeys.map((key) => [key.key, key.queued + key.inFlight]));
     expect(byKey).toEqual({ "tenant-a": 2, "tenant-b": 1 });
+    // one queue asked for by name shows the same, reading that queue's keys alone
+    const [named] = await f.handle.engine.queueConsole.queues(f.environment.id, ["hello"]);
+    expect(named).toEqual(queue);
   });
 
   test("pause, resume and limits are stored and applied to the run queue", async () => {
