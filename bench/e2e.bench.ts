@@ -24,9 +24,12 @@ const cfg = {
   warmupRuns: Number(env.BENCH_E2E_WARMUP_RUNS ?? 50),
   /** Sequential runs on an idle engine (and jobs for each baseline) for the start latency. */
   latencySamples: Number(env.BENCH_E2E_LATENCY_SAMPLES ?? 500),
-  /** Worker processes x slots each. 2 x 25 = 50 slots, the concurrency both baselines get. */
-  workers: Number(env.BENCH_E2E_WORKERS ?? 2),
-  workerConcurrency: Number(env.BENCH_E2E_WORKER_CONCURRENCY ?? 25),
+  /**
+   * Worker processes x slots each. One process with 50 slots: the shape both baselines get (one
+   * BullMQ Worker, one graphile-worker runner, concurrency 50 each).
+   */
+  workers: Number(env.BENCH_E2E_WORKERS ?? 1),
+  workerConcurrency: Number(env.BENCH_E2E_WORKER_CONCURRENCY ?? 50),
   /** Batch size of every producer (engine batchTrigger, BullMQ addBulk, graphile addJobs). */
   batch: 50,
   producers: 2,

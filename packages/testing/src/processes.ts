@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { testRedisUrl } from "./testRedis.ts";
 
@@ -29,29 +30,47 @@ export interface ManagedProcess {
   output(): string;
 }
 
-/** Starts `node --import tsx <script> ...args` with output captured to memory and a log file. */
+/**
+ * Starts `node --import tsx <script> ...args` writing its output straight into its log file, so no
+ * test or bench process spends CPU relaying it (a bench would count that against the engine's
+ * throughput); `output()` reads what this process has written so far.
+ */
 export function startNodeProcess(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
   mkdirSync(processLogDir, { recursive: true });
-  const log = createWriteStream(join(processLogDir, `${name}.log`), { flags: "a" });
+  const logPath = join(processLogDir, `${name}.log`);
+  const logFd = openSync(logPath, "a");
+  const output = outputSince(logPath, fstatSync(logFd).size);
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", logFd, logFd],
   });
-  let output = "";
-  const capture = (chunk: Buffer) => {
-    output += chunk.toString();
-    log.write(chunk);
-  };
-  child.stdout?.on("data", capture);
-  child.stderr?.on("data", capture);
+  // the child holds its own copy of the descriptor
+  closeSync(logFd);
   const exited = new Promise<number | NodeJS.Signals>((resolve) => {
-    child.once("exit", (code, signal) => {
-      log.end();
-      resolve(code ?? signal ?? 0);
-    });
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? 0));
   });
-  return { name, child, exited, output: () => output };
+  return { name, child, exited, output };
+}
+
+/** What was appended to the file at `path` from byte `start` on; each call reads only the new bytes. */
+function outputSince(path: string, start: number): () => string {
+  const decoder = new StringDecoder("utf8");
+  const chunk = Buffer.alloc(64 * 1024);
+  let position = start;
+  let text = "";
+  return () => {
+    const fd = openSync(path, "r");
+    try {
+      for (let read = readSync(fd, chunk, 0, chunk.length, position); read > 0; read = readSync(fd, chunk, 0, chunk.length, position)) {
+        position += read;
+        text += decoder.write(chunk.subarray(0, read));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return text;
+  };
 }
 
 export interface EngineProcessesOptions {
