@@ -20,13 +20,22 @@ declare module "redlock" {
     readonly attempts: ReadonlyArray<Promise<unknown>>;
   }
 
+  /** A lock held on `resources`: every key set to `value`, valid until `expiration` (epoch ms). */
+  export class Lock {
+    constructor(redlock: Redlock, resources: string[], value: string, attempts: ReadonlyArray<Promise<unknown>>, expiration: number);
+    readonly resources: string[];
+    readonly value: string;
+    readonly attempts: ReadonlyArray<Promise<unknown>>;
+    expiration: number;
+  }
+
   export default class Redlock {
     constructor(clients: Iterable<Redis | Cluster>, settings?: Partial<Settings>);
-    using<T>(
-      resources: string[],
-      duration: number,
-      settings: Partial<Settings>,
-      routine: (signal: RedlockAbortSignal) => Promise<T>,
-    ): Promise<T>;
+    /** all of `resources` or none: ExecutionError when any of them is held */
+    acquire(resources: string[], duration: number, settings?: Partial<Settings>): Promise<Lock>;
+    /** a new Lock valid for `duration` from now; ExecutionError when the keys no longer hold its value */
+    extend(lock: Lock, duration: number, settings?: Partial<Settings>): Promise<Lock>;
+    /** deletes the keys that still hold the lock's value */
+    release(lock: Lock, settings?: Partial<Settings>): Promise<unknown>;
   }
 }

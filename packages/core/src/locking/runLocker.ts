@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import Redlock, { ExecutionError } from "redlock";
+import Redlock, { ExecutionError, Lock } from "redlock";
 import { LockAcquisitionTimeoutError, ValidationError } from "../errors/runEngineError.ts";
 import { logEvent } from "../logging/logger.ts";
 
@@ -77,6 +77,9 @@ interface HeldLock {
 // prefix would otherwise deadlock on a nested call for the same run.
 const heldLocks = new AsyncLocalStorage<ReadonlyMap<string, HeldLock>>();
 
+/** The signal a holder gets: it fires when the lock is lost, with the extension's error here. */
+type LockSignal = AbortSignal & { error?: Error };
+
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /**
@@ -92,6 +95,8 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
  *   the held lock (tracked with AsyncLocalStorage); other run ids nest as separate locks.
  *   A continuation that outlives `fn` does not inherit the lock.
  * - Released when `fn` settles, whether it returned or threw; `fn`'s error is rethrown as is.
+ * - Locks of many runs asked for at once (a batch of runs dispatched, started or finished together)
+ *   are taken with one redlock call on all their keys, each then held and released on its own.
  * - Commands `fn` leaves to withRelease are answered along with the release, not before it.
  */
 export class RunLocker {
@@ -100,6 +105,8 @@ export class RunLocker {
   private readonly redlock: Redlock;
   private readonly logger: Logger | undefined;
   private readonly onWait: ((report: LockWaitReport) => void) | undefined;
+  /** tries made in this turn of the microtask queue, acquired together (see tryAcquire) */
+  private pendingTries: Map<string, { resolve: (lock: Lock | ExecutionError) => void; reject: (error: unknown) => void }> | undefined;
 
   constructor(options: RunLockerOptions) {
     this.settings = {
@@ -116,12 +123,11 @@ export class RunLocker {
     this.onWait = options.onWait;
     // These settings govern extension and release only: acquisition retries are done in lock(),
     // one try at a time, so the wait can be bounded in time and measured. One retry per extension
-    // call, because redlock itself calls extend again until the lock's expiry.
+    // call, because holdWhile calls extend again until the lock's expiry.
     this.redlock = new Redlock([options.redis], {
       retryCount: 1,
       retryDelay: this.settings.retryDelayMs,
       retryJitter: this.settings.retryJitterMs,
-      automaticExtensionThreshold: this.settings.extensionThresholdMs,
     });
   }
 
@@ -133,50 +139,125 @@ export class RunLocker {
     if (reentered !== undefined && !reentered.released) return fn(reentered.signal);
 
     const startedAt = performance.now();
-    // an object, not a `let`: it is set inside the redlock callback, where TS does not track it
-    const state: { outcome?: Outcome<T>; sentBeforeRelease?: Promise<unknown>[] } = {};
     for (let attempt = 1; ; attempt++) {
-      try {
-        await this.redlock.using([resource], this.settings.durationMs, { retryCount: 0 }, async (signal) => {
-          this.report({ runId, resource, waitMs: performance.now() - startedAt, attempts: attempt, acquired: true });
-          signal.addEventListener("abort", () => this.lockLost(resource, signal.error), { once: true });
-          const entry: HeldLock = { signal, released: false, sentBeforeRelease: [] };
-          state.sentBeforeRelease = entry.sentBeforeRelease;
-          try {
-            const value = await heldLocks.run(new Map(held).set(resource, entry), () => fn(signal));
-            state.outcome = { ok: true, value };
-          } catch (error) {
-            state.outcome = { ok: false, error };
-          } finally {
-            entry.released = true;
-          }
-        });
-      } catch (error) {
-        if (state.outcome === undefined) {
-          // redlock reports a busy lock (and an unreachable Redis) as ExecutionError; anything
-          // else is a programming error and is not retried
-          if (!(error instanceof ExecutionError)) throw error;
-          const waitMs = performance.now() - startedAt;
-          const delayMs = this.retryDelay();
-          if (attempt > this.settings.retryCount || waitMs + delayMs > this.settings.acquireTimeoutMs) {
-            this.report({ runId, resource, waitMs, attempts: attempt, acquired: false });
-            throw new LockAcquisitionTimeoutError({ resource, waitedMs: waitMs, attempts: attempt }, { cause: error });
-          }
-          await sleep(delayMs);
-          continue;
+      const acquired = await this.tryAcquire(resource);
+      if (acquired instanceof ExecutionError) {
+        const waitMs = performance.now() - startedAt;
+        const delayMs = this.retryDelay();
+        if (attempt > this.settings.retryCount || waitMs + delayMs > this.settings.acquireTimeoutMs) {
+          this.report({ runId, resource, waitMs, attempts: attempt, acquired: false });
+          throw new LockAcquisitionTimeoutError({ resource, waitedMs: waitMs, attempts: attempt }, { cause: acquired });
         }
-        // fn settled and only the release failed (the lock was already lost): the key expires by
-        // itself, and fn's outcome is what the caller needs
-        this.releaseFailed(resource, error);
+        await sleep(delayMs);
+        continue;
       }
-      const { outcome } = state;
-      if (outcome === undefined) throw new Error(`RunLocker: ${resource} was released without running fn`);
-      const sent = await Promise.allSettled(state.sentBeforeRelease ?? []);
-      if (!outcome.ok) throw outcome.error;
-      const failed = sent.find((result) => result.status === "rejected");
-      if (failed) throw failed.reason;
-      return outcome.value;
+      this.report({ runId, resource, waitMs: performance.now() - startedAt, attempts: attempt, acquired: true });
+      return this.holdWhile(resource, acquired, held, fn);
     }
+  }
+
+  /**
+   * One try at `resource`'s lock: the Lock, or redlock's refusal while another operation holds it. The tries
+   * made in one turn of the microtask queue (a batch of runs dispatched, started or finished
+   * together) go to Redis as one redlock acquisition of all their keys; when any of them is
+   * held, each key is tried again alone, so the free ones are not held up by the busy one.
+   */
+  private tryAcquire(resource: string): Promise<Lock | ExecutionError> {
+    let batch = this.pendingTries;
+    if (batch === undefined) {
+      batch = new Map();
+      this.pendingTries = batch;
+      queueMicrotask(() => this.flushTries());
+    }
+    // a second operation on the same run in this turn: one acquisition of a key twice would grant it twice
+    if (batch.has(resource)) return this.tryAcquireAlone(resource);
+    return new Promise((resolve, reject) => batch.set(resource, { resolve, reject }));
+  }
+
+  private flushTries(): void {
+    const batch = this.pendingTries;
+    this.pendingTries = undefined;
+    if (batch === undefined) return;
+    const resources = [...batch.keys()];
+    const tryEachAlone = () => {
+      for (const [resource, waiting] of batch) this.tryAcquireAlone(resource).then(waiting.resolve, waiting.reject);
+    };
+    if (resources.length === 1) return tryEachAlone();
+    this.redlock.acquire(resources, this.settings.durationMs, { retryCount: 0 }).then(
+      (shared) => {
+        // one Lock per key (the keys share the value), so each operation extends and releases its own
+        for (const [resource, waiting] of batch) {
+          waiting.resolve(new Lock(this.redlock, [resource], shared.value, shared.attempts, shared.expiration));
+        }
+      },
+      (error: unknown) => {
+        if (error instanceof ExecutionError) return tryEachAlone();
+        for (const waiting of batch.values()) waiting.reject(error);
+      },
+    );
+  }
+
+  /** redlock reports a busy lock (and an unreachable Redis) as ExecutionError; anything else is a programming error */
+  private async tryAcquireAlone(resource: string): Promise<Lock | ExecutionError> {
+    try {
+      return await this.redlock.acquire([resource], this.settings.durationMs, { retryCount: 0 });
+    } catch (error) {
+      if (error instanceof ExecutionError) return error;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `fn` under `acquired`, extending it while `fn` runs, then releases it. If an extension
+   * fails once the lock has expired, `fn`'s signal fires with `signal.error` set.
+   */
+  private async holdWhile<T>(resource: string, acquired: Lock, held: ReadonlyMap<string, HeldLock> | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { durationMs, extensionThresholdMs } = this.settings;
+    const controller = new AbortController();
+    const signal: LockSignal = controller.signal;
+    let lock = acquired;
+    let timer: NodeJS.Timeout | undefined;
+    let extension: Promise<void> | undefined;
+    const scheduleExtension = () => {
+      timer = setTimeout(() => (extension = extend()), lock.expiration - Date.now() - extensionThresholdMs);
+    };
+    const extend = async (): Promise<void> => {
+      timer = undefined;
+      try {
+        lock = await this.redlock.extend(lock, durationMs);
+        scheduleExtension();
+      } catch (error) {
+        // still ours for a while: try again (redlock paces the tries)
+        if (lock.expiration > Date.now()) return (extension = extend());
+        signal.error = error instanceof Error ? error : new Error(String(error));
+        this.lockLost(resource, signal.error);
+        controller.abort(signal.error);
+      }
+    };
+    scheduleExtension();
+
+    const entry: HeldLock = { signal, released: false, sentBeforeRelease: [] };
+    let outcome: Outcome<T>;
+    try {
+      outcome = { ok: true, value: await heldLocks.run(new Map(held).set(resource, entry), () => fn(signal)) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    } finally {
+      entry.released = true;
+    }
+    clearTimeout(timer);
+    if (extension) await extension.catch(() => undefined);
+    try {
+      await this.redlock.release(lock);
+    } catch (error) {
+      // the lock was already lost: the key expires by itself, and fn's outcome is what the caller needs
+      this.releaseFailed(resource, error);
+    }
+    const sent = await Promise.allSettled(entry.sentBeforeRelease);
+    if (!outcome.ok) throw outcome.error;
+    const failed = sent.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+    return outcome.value;
   }
 
   /**
