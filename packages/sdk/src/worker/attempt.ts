@@ -38,6 +38,9 @@ class UnknownTaskError extends Error {
   override readonly name = "UnknownTaskError";
 }
 
+/** Why an attempt's own listeners and timers stop: it has its outcome. */
+const attemptDecided = "attempt decided";
+
 /** Either a result for the engine, or nothing to say because the run is no longer ours. */
 type Outcome = { kind: "report"; result: AttemptResult } | { kind: "stale" } | { kind: "suspended" };
 
@@ -109,7 +112,8 @@ function execute(task: AnyTask, run: DequeuedRun, attemptNumber: number, fence: 
   const outcome = new Promise<Outcome>((resolve) => {
     decide = (value) => {
       if (cleanup.signal.aborted) return;
-      cleanup.abort();
+      // a reason of its own: abort() without one builds a DOMException, stack and all, per attempt
+      cleanup.abort(attemptDecided);
       resolve(value);
     };
   });
