@@ -37,10 +37,14 @@ export function createPrismaClient({ databaseUrl, poolSize = 10 }: CreatePrismaC
   url.searchParams.delete("schema");
   // A connection that cannot be made within 10 s fails the query (the caller retries) instead of
   // hanging while Postgres restarts; broken connections leave the pool and new ones are made.
+  // Idle connections stay open (pg closes them after 10 s by default): a new backend costs Postgres
+  // tens of ms of CPU to load its catalog caches and plan the engine's prepared statements again,
+  // which every connection a burst of runs opens after a quiet spell would pay.
   const pool = new pg.Pool({
     connectionString: url.toString(),
     max: poolSize,
     connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 0,
     keepAlive: true,
     types: sqlTypes,
     ...(schema ? { options: `-c search_path="${schema.replaceAll('"', '""')}"` } : {}),
