@@ -1,3 +1,4 @@
+import { ExecutionStatus, TaskRunStatus } from "@runengine/database";
 import { z } from "zod";
 import { attemptResultSchema } from "../schemas/workerProtocol.ts";
 
@@ -17,15 +18,31 @@ export type JobQueueName = (typeof jobQueues)[keyof typeof jobQueues];
 
 const runAtSnapshot = z.object({ runId: z.string().min(1), snapshotId: z.string().min(1) });
 
+/** A run's newest valid snapshot as the producer of a job read it (see SnapshotView). */
+const snapshotView = z.object({
+  id: z.string().min(1),
+  runId: z.string().min(1),
+  environmentId: z.string().min(1),
+  executionStatus: z.enum(ExecutionStatus),
+  runStatus: z.enum(TaskRunStatus),
+  attemptNumber: z.number().int().nullable(),
+  workerId: z.string().nullable(),
+  checkpointId: z.string().nullable(),
+});
+
 export const jobCatalog = {
   /**
    * workers reported attempts' results (finalizer): the reports the api accepted while its previous
    * job of this kind was being added travel together. Applying a result twice does nothing (its
-   * snapshot is no longer the newest), so a retried job repeats only what did not apply.
+   * snapshot is no longer the newest), so a retried job repeats only what did not apply. `seen` is
+   * the run's newest snapshot as the api read it to accept the report: the finalizer decides from it
+   * without reading it again, its write fenced on it (absent in jobs of earlier versions).
    */
   attemptResults: {
     queue: jobQueues.finalizer,
-    schema: z.object({ results: z.array(runAtSnapshot.extend({ workerId: z.string().min(1), result: attemptResultSchema })).min(1) }),
+    schema: z.object({
+      results: z.array(runAtSnapshot.extend({ workerId: z.string().min(1), result: attemptResultSchema, seen: snapshotView.optional() })).min(1),
+    }),
     attempts: 10,
   },
   /** an executing attempt stopped sending heartbeats (finalizer) */

@@ -1,7 +1,6 @@
-import type { ExecutionSnapshot } from "@runengine/database";
 import { InvalidTransitionError, StaleSnapshotError } from "../errors/runEngineError.ts";
 import { assertTransition } from "../state-machine/transitions.ts";
-import type { MutationPlan, SnapshotChange, SnapshotWrite } from "./types.ts";
+import type { MutationPlan, SnapshotChange, SnapshotView, SnapshotWrite } from "./types.ts";
 
 export type PlannedMutation =
   | { kind: "write"; plan: MutationPlan }
@@ -13,7 +12,7 @@ export type PlannedMutation =
  * Decides what `change` does to a run whose newest valid snapshot is `latest`, without touching the
  * database: the "compute" half of a mutation (applyMutations.ts is the "execute" half).
  */
-export function planMutation(latest: ExecutionSnapshot, change: SnapshotChange): PlannedMutation {
+export function planMutation(latest: SnapshotView, change: SnapshotChange): PlannedMutation {
   const runId = latest.runId;
   if (change.expectedSnapshotId !== undefined && change.expectedSnapshotId !== latest.id) {
     return {

@@ -10,7 +10,7 @@ import { newRunId, newSnapshotId } from "../systems/ids.ts";
 import { insertRunsWithSnapshots, insertRunWithSnapshot } from "./insertRecords.ts";
 import { planMutation } from "./planMutation.ts";
 import { latestSnapshotRow } from "./runRows.ts";
-import type { CreateRunData, InitialSnapshot, RunState, SnapshotChange } from "./types.ts";
+import type { CreateRunData, InitialSnapshot, RunState, SnapshotChange, SnapshotView } from "./types.ts";
 
 export interface SnapshotSystemOptions {
   prisma: PrismaClient;
@@ -31,7 +31,7 @@ export interface MutateOptions {
    * it, so that it is not read twice. The write checks it is still the newest (StaleSnapshotError
    * otherwise, nothing written), which is what makes a read made while taking the lock safe.
    */
-  latest?: ExecutionSnapshot;
+  latest?: SnapshotView;
 }
 
 export interface HistoryOptions {
@@ -184,6 +184,6 @@ function firstSnapshotRow(id: string, run: { id: string; environmentId: string }
   };
 }
 
-function attemptOf(snapshot: ExecutionSnapshot): { attempt?: number } {
+function attemptOf(snapshot: SnapshotView): { attempt?: number } {
   return snapshot.attemptNumber === null ? {} : { attempt: snapshot.attemptNumber };
 }

@@ -48,6 +48,12 @@ export interface SnapshotChange {
   runUpdate?: RunUpdate;
 }
 
+/**
+ * What deciding a run's next state reads of its newest valid snapshot: a whole row, or these
+ * columns as a reader of it passed them on (a job carries them from the api to the finalizer).
+ */
+export type SnapshotView = Pick<ExecutionSnapshot, "id" | "runId" | "environmentId" | "executionStatus" | "runStatus" | "attemptNumber" | "workerId" | "checkpointId">;
+
 /** A run and the snapshot that now describes it. */
 export interface RunState {
   run: TaskRun;

@@ -126,6 +126,8 @@ export class AttemptSystem {
     if (!current && !endsCancel) {
       throw new StaleSnapshotError({ runId, expectedSnapshotId: report.snapshotId, latestSnapshotId: latest.id });
     }
-    await this.results.call({ runId, ...report });
+    const { id, environmentId: snapshotEnvironmentId, executionStatus, runStatus, attemptNumber, workerId, checkpointId } = latest;
+    const seen = { id, runId, environmentId: snapshotEnvironmentId, executionStatus, runStatus, attemptNumber, workerId, checkpointId };
+    await this.results.call({ runId, ...report, seen });
   }
 }

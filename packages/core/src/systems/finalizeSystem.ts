@@ -1,4 +1,4 @@
-import { Prisma, type ExecutionSnapshot, type TaskRun, type TaskRunStatus } from "@runengine/database";
+import { Prisma, type TaskRun, type TaskRunStatus } from "@runengine/database";
 import { publishWorkAvailable } from "../dispatch/dispatchRelay.ts";
 import { trackHeartbeat } from "../heartbeats/heartbeatDeadline.ts";
 import type { JobPayload } from "../jobs/catalog.ts";
@@ -6,12 +6,12 @@ import { nextRetryDelayMs } from "../retrying/backoff.ts";
 import { retryPolicySchema, type RetryPolicy } from "../schemas/workerProtocol.ts";
 import { runStatusFromError, type TaskRunErrorCode } from "../state-machine/runStatusFromError.ts";
 import { isExecuting } from "../state-machine/statuses.ts";
-import type { RunState, RunUpdate } from "../snapshots/types.ts";
+import type { RunState, RunUpdate, SnapshotView } from "../snapshots/types.ts";
 import type { EngineResources } from "./resources.ts";
 import { completeRunWaitpoint } from "../waitpoints/waitpointSystem.ts";
 import { requeueRun } from "./runQueueEntry.ts";
 import { runRow } from "../snapshots/runRows.ts";
-import { NotFoundError } from "../errors/runEngineError.ts";
+import { NotFoundError, StaleSnapshotError } from "../errors/runEngineError.ts";
 
 /** How a worker's reason for a failed attempt reads as an error code (hand-backs are no failure). */
 const errorCodeOfReport = {
@@ -58,34 +58,49 @@ export class FinalizeSystem {
     if (failures.length > 1) throw new AggregateError(failures, `${failures.length} of ${results.length} attempt results failed to apply`);
   }
 
-  /** One worker's report of an attempt's result. */
-  async applyAttemptResult({ runId, snapshotId, workerId, result }: AttemptReport): Promise<void> {
-    await this.resources.locker.lock(runId, async () => {
-      const latest = await this.resources.snapshots.latestSnapshot(runId);
-      if (!latest) return;
-      if (latest.executionStatus === "PENDING_CANCEL" && latest.workerId === workerId) {
-        await this.finish(latest, "CANCELED", "Cancelled; the worker stopped the attempt");
-        return;
+  /**
+   * One worker's report of an attempt's result, decided from the snapshot the api saw when it
+   * accepted the report. Every decision from it ends in a write fenced on that snapshot, so a run
+   * that moved on since (a cancel came in) fails the write, and the result is decided again from
+   * a fresh read.
+   */
+  async applyAttemptResult(report: AttemptReport): Promise<void> {
+    await this.resources.locker.lock(report.runId, async () => {
+      if (report.seen) {
+        try {
+          return await this.decideAttemptResult(report.seen, report);
+        } catch (error) {
+          if (!(error instanceof StaleSnapshotError)) throw error;
+        }
       }
-      if (latest.id !== snapshotId || !isExecuting(latest.executionStatus)) {
-        this.resources.logger.debug({ event: "snapshot:rejected", runId, snapshotId, latestSnapshotId: latest.id }, "stale attempt result ignored");
-        return;
-      }
-      if (result.ok) {
-        await this.finish(latest, "COMPLETED_SUCCESSFULLY", `Attempt ${latest.attemptNumber} succeeded`, {
-          output: result.output === undefined ? Prisma.JsonNull : (result.output as Prisma.InputJsonValue),
-          error: Prisma.JsonNull,
-        });
-        return;
-      }
-      if (result.reason === "WORKER_SHUTDOWN") {
-        // not the task's failure: the run goes back as it was, for another worker
-        await this.requeueAsPending(latest, `Attempt ${latest.attemptNumber} handed back by its stopping worker; queued again`);
-        return;
-      }
-      const code = errorCodeOfReport[result.reason];
-      await this.failAttempt(latest, { ...result.error, code }, retryableCodes.has(code) && result.error.retryable);
+      const latest = await this.resources.snapshots.latestSnapshot(report.runId);
+      if (latest) await this.decideAttemptResult(latest, report);
     });
+  }
+
+  private async decideAttemptResult(latest: SnapshotView, { runId, snapshotId, workerId, result }: AttemptReport): Promise<void> {
+    if (latest.executionStatus === "PENDING_CANCEL" && latest.workerId === workerId) {
+      await this.finish(latest, "CANCELED", "Cancelled; the worker stopped the attempt");
+      return;
+    }
+    if (latest.id !== snapshotId || !isExecuting(latest.executionStatus)) {
+      this.resources.logger.debug({ event: "snapshot:rejected", runId, snapshotId, latestSnapshotId: latest.id }, "stale attempt result ignored");
+      return;
+    }
+    if (result.ok) {
+      await this.finish(latest, "COMPLETED_SUCCESSFULLY", `Attempt ${latest.attemptNumber} succeeded`, {
+        output: result.output === undefined ? Prisma.JsonNull : (result.output as Prisma.InputJsonValue),
+        error: Prisma.JsonNull,
+      });
+      return;
+    }
+    if (result.reason === "WORKER_SHUTDOWN") {
+      // not the task's failure: the run goes back as it was, for another worker
+      await this.requeueAsPending(latest, `Attempt ${latest.attemptNumber} handed back by its stopping worker; queued again`);
+      return;
+    }
+    const code = errorCodeOfReport[result.reason];
+    await this.failAttempt(latest, { ...result.error, code }, retryableCodes.has(code) && result.error.retryable);
   }
 
   /** An executing attempt missed its heartbeat deadline (job `attemptStalled`). */
@@ -150,7 +165,7 @@ export class FinalizeSystem {
     });
   }
 
-  private async requeueAsPending(latest: ExecutionSnapshot, description: string): Promise<void> {
+  private async requeueAsPending(latest: SnapshotView, description: string): Promise<void> {
     await this.resources.snapshots.mutate(
       latest.runId,
       { expectedSnapshotId: latest.id, executionStatus: "QUEUED", runStatus: "PENDING", description, workerId: null },
@@ -158,7 +173,7 @@ export class FinalizeSystem {
     );
   }
 
-  private async failAttempt(latest: ExecutionSnapshot, error: RunError, retryable: boolean): Promise<void> {
+  private async failAttempt(latest: SnapshotView, error: RunError, retryable: boolean): Promise<void> {
     const run = await runRow(this.resources.prisma, latest.runId);
     if (!run) throw new NotFoundError("TaskRun", latest.runId);
     const failedAttempt = latest.attemptNumber ?? run.attemptNumber;
@@ -173,7 +188,7 @@ export class FinalizeSystem {
     });
   }
 
-  private async retry(latest: ExecutionSnapshot, error: RunError, delayMs: number, description: string): Promise<void> {
+  private async retry(latest: SnapshotView, error: RunError, delayMs: number, description: string): Promise<void> {
     await this.resources.snapshots.mutate(
       latest.runId,
       {
@@ -195,7 +210,7 @@ export class FinalizeSystem {
   }
 
   private async finish(
-    latest: ExecutionSnapshot,
+    latest: SnapshotView,
     status: TaskRunStatus,
     description: string,
     runUpdate: RunUpdate = {},

@@ -284,4 +284,29 @@ describe("cancellation", () => {
     ]);
     await expect.poll(() => engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
   });
+
+  test("a result accepted before a cancel came in is decided again from the run's new state: the run ends CANCELED", async () => {
+    const { id, started } = await startedRun();
+    await f.finalizer.pause();
+    const enqueue = vi.spyOn(engine().resources.jobs, "enqueue");
+    try {
+      await engine().reportAttemptResult(f.environment.id, id, { workerId, snapshotId: started.snapshotId, result: { ok: true, output: "done" } });
+      // the job carries the snapshot the api accepted the report on, which the cancel then overtakes
+      const [, payload] = enqueue.mock.calls.find(([name]) => name === "attemptResults")!;
+      expect((payload as { results: unknown[] }).results).toMatchObject([{ runId: id, seen: { id: started.snapshotId, executionStatus: "EXECUTING" } }]);
+      expect(await engine().cancel(f.environment.id, id)).toBe("CANCELED");
+    } finally {
+      enqueue.mockRestore();
+      f.finalizer.resume();
+    }
+    await expect.poll(() => historyOf(id), { timeout: 10_000 }).toEqual([
+      "QUEUED/PENDING",
+      "PENDING_EXECUTING/DEQUEUED",
+      "EXECUTING/EXECUTING",
+      "PENDING_CANCEL/CANCELED",
+      "FINISHED/CANCELED",
+    ]);
+    expect((await runOf(id)).output).toBeNull();
+    await expect.poll(() => engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
+  });
 });
