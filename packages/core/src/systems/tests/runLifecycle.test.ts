@@ -257,6 +257,8 @@ describe("a run from trigger to final state", () => {
 });
 
 describe("cancellation", () => {
+  const cancelledWhileExecuting = ["QUEUED/PENDING", "PENDING_EXECUTING/DEQUEUED", "EXECUTING/EXECUTING", "PENDING_CANCEL/CANCELED", "FINISHED/CANCELED"];
+
   test("a queued run is cancelled at once and leaves the queue", async () => {
     const { id } = await engine().trigger({ environment: f.environment, taskId: "hello", payload: 1 });
     expect(await engine().cancel(f.environment.id, id)).toBe("CANCELED");
@@ -275,13 +277,7 @@ describe("cancellation", () => {
       snapshotId: started.snapshotId,
       result: { ok: false, error: { name: "AbortError", message: "aborted", retryable: true }, reason: "CANCELLED" },
     });
-    await expect.poll(() => historyOf(id), { timeout: 10_000 }).toEqual([
-      "QUEUED/PENDING",
-      "PENDING_EXECUTING/DEQUEUED",
-      "EXECUTING/EXECUTING",
-      "PENDING_CANCEL/CANCELED",
-      "FINISHED/CANCELED",
-    ]);
+    await expect.poll(() => historyOf(id), { timeout: 10_000 }).toEqual(cancelledWhileExecuting);
     await expect.poll(() => engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
   });
 
@@ -299,13 +295,7 @@ describe("cancellation", () => {
       enqueue.mockRestore();
       f.finalizer.resume();
     }
-    await expect.poll(() => historyOf(id), { timeout: 10_000 }).toEqual([
-      "QUEUED/PENDING",
-      "PENDING_EXECUTING/DEQUEUED",
-      "EXECUTING/EXECUTING",
-      "PENDING_CANCEL/CANCELED",
-      "FINISHED/CANCELED",
-    ]);
+    await expect.poll(() => historyOf(id), { timeout: 10_000 }).toEqual(cancelledWhileExecuting);
     expect((await runOf(id)).output).toBeNull();
     await expect.poll(() => engine().resources.runQueue.stats({ envId: f.environment.id })).toMatchObject({ inFlight: 0 });
   });
