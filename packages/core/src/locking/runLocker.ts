@@ -218,7 +218,10 @@ export class RunLocker {
     let lock = acquired;
     let timer: NodeJS.Timeout | undefined;
     let extension: Promise<void> | undefined;
+    // set once fn has settled: an extension in flight then schedules no other
+    let settled = false;
     const scheduleExtension = () => {
+      if (settled) return;
       timer = setTimeout(() => (extension = extend()), lock.expiration - Date.now() - extensionThresholdMs);
     };
     const extend = async (): Promise<void> => {
@@ -227,6 +230,7 @@ export class RunLocker {
         lock = await this.redlock.extend(lock, durationMs);
         scheduleExtension();
       } catch (error) {
+        if (settled) return;
         // still ours for a while: try again (redlock paces the tries)
         if (lock.expiration > Date.now()) return (extension = extend());
         signal.error = error instanceof Error ? error : new Error(String(error));
@@ -244,6 +248,7 @@ export class RunLocker {
       outcome = { ok: false, error };
     } finally {
       entry.released = true;
+      settled = true;
     }
     clearTimeout(timer);
     if (extension) await extension.catch(() => undefined);

@@ -1,6 +1,9 @@
-import { expect, test } from "vitest";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { expect, test, vi } from "vitest";
+import { testRedisUrl } from "@runengine/testing";
 import { LockAcquisitionTimeoutError } from "../../errors/runEngineError.ts";
-import { runLockResource } from "../runLocker.ts";
+import { RunLocker, runLockResource } from "../runLocker.ts";
 import { lockerFixture } from "./lockerFixture.ts";
 
 const { keyPrefix, admin, newLocker } = lockerFixture("locking-extension");
@@ -65,4 +68,25 @@ test("a lock lost mid-operation fires the operation's AbortSignal, and the opera
   // detected when the lock's own lifetime ran out, not later
   expect(result.abortedAfterMs).toBeGreaterThan(extensionThresholdMs);
   expect(result.abortedAfterMs).toBeLessThan(durationMs + 200);
+});
+
+test("an operation that ends while its lock is being extended leaves no extension behind, and no lost-lock report", async () => {
+  const redis = new Redis(testRedisUrl);
+  const lockScripts = vi.spyOn(redis, "evalsha");
+  const logged: string[] = [];
+  const logger = pino({ level: "trace" }, { write: (line: string) => logged.push(line) });
+  const holder = new RunLocker({ redis, keyPrefix, logger, durationMs, extensionThresholdMs });
+  try {
+    await holder.lock("run_ending", async () => {
+      // the acquisition, then the extension: return while the extension's answer is on its way
+      await vi.waitFor(() => expect(lockScripts).toHaveBeenCalledTimes(2), { timeout: durationMs, interval: 5 });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2 * durationMs));
+    // acquired, extended once, released: nothing extends a released lock
+    expect(lockScripts).toHaveBeenCalledTimes(3);
+    expect(logged.filter((line) => line.includes("lock:lost"))).toEqual([]);
+    expect(await admin.exists(runLockResource(keyPrefix, "run_ending"))).toBe(0);
+  } finally {
+    await redis.quit();
+  }
 });
