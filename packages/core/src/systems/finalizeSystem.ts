@@ -66,11 +66,13 @@ export class FinalizeSystem {
    */
   async applyAttemptResult(report: AttemptReport): Promise<void> {
     await this.resources.locker.lock(report.runId, async () => {
-      if (report.seen) {
+      const { seen } = report;
+      if (seen) {
         try {
-          return await this.decideAttemptResult(report.seen, report);
+          return await this.decideAttemptResult(seen, report);
         } catch (error) {
-          if (!(error instanceof StaleSnapshotError)) throw error;
+          // only this run's write, fenced on `seen`, is decided again; any other error is the job's
+          if (!(error instanceof StaleSnapshotError && error.runId === seen.runId && error.expectedSnapshotId === seen.id)) throw error;
         }
       }
       const latest = await this.resources.snapshots.latestSnapshot(report.runId);
