@@ -1,6 +1,7 @@
 import { ExecutionStatus, TaskRunStatus } from "@runengine/database";
 import { z } from "zod";
 import { attemptResultSchema } from "../schemas/workerProtocol.ts";
+import type { SnapshotView } from "../snapshots/types.ts";
 
 /**
  * Every BullMQ job that passes between the roles: its queue, its payload schema and its retry
@@ -18,8 +19,8 @@ export type JobQueueName = (typeof jobQueues)[keyof typeof jobQueues];
 
 const runAtSnapshot = z.object({ runId: z.string().min(1), snapshotId: z.string().min(1) });
 
-/** A run's newest valid snapshot as the producer of a job read it (see SnapshotView). */
-const snapshotView = z.object({
+/** A run's newest valid snapshot as the producer of a job read it. */
+const snapshotView: z.ZodType<SnapshotView> = z.object({
   id: z.string().min(1),
   runId: z.string().min(1),
   environmentId: z.string().min(1),
