@@ -13,8 +13,6 @@ declare module "redlock" {
     readonly automaticExtensionThreshold: number;
   }
 
-  export type RedlockAbortSignal = AbortSignal & { error?: Error };
-
   /** a quorum of Redis servers refused (or failed) the operation on every try */
   export class ExecutionError extends Error {
     readonly attempts: ReadonlyArray<Promise<unknown>>;

@@ -80,6 +80,9 @@ const heldLocks = new AsyncLocalStorage<ReadonlyMap<string, HeldLock>>();
 /** The signal a holder gets: it fires when the lock is lost, with the extension's error here. */
 type LockSignal = AbortSignal & { error?: Error };
 
+/** Tries waiting for one acquisition, by lock key (see tryAcquire). */
+type PendingTries = Map<string, { resolve: (lock: Lock | ExecutionError) => void; reject: (error: unknown) => void }>;
+
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /**
@@ -106,7 +109,7 @@ export class RunLocker {
   private readonly logger: Logger | undefined;
   private readonly onWait: ((report: LockWaitReport) => void) | undefined;
   /** tries made in this turn of the microtask queue, acquired together (see tryAcquire) */
-  private pendingTries: Map<string, { resolve: (lock: Lock | ExecutionError) => void; reject: (error: unknown) => void }> | undefined;
+  private pendingTries: PendingTries | undefined;
 
   constructor(options: RunLockerOptions) {
     this.settings = {
@@ -157,33 +160,32 @@ export class RunLocker {
   }
 
   /**
-   * One try at `resource`'s lock: the Lock, or redlock's refusal while another operation holds it. The tries
-   * made in one turn of the microtask queue (a batch of runs dispatched, started or finished
-   * together) go to Redis as one redlock acquisition of all their keys; when any of them is
-   * held, each key is tried again alone, so the free ones are not held up by the busy one.
+   * One try at `resource`'s lock: the Lock, or redlock's refusal while another operation holds
+   * it. The tries made in one turn of the microtask queue (a batch of runs dispatched, started or
+   * finished together) go to Redis as one redlock acquisition of all their keys; when any of them
+   * is held, each key is tried again alone, so the free ones are not held up by the busy one.
    */
   private tryAcquire(resource: string): Promise<Lock | ExecutionError> {
     let batch = this.pendingTries;
     if (batch === undefined) {
-      batch = new Map();
-      this.pendingTries = batch;
-      queueMicrotask(() => this.flushTries());
+      const tries: PendingTries = new Map();
+      this.pendingTries = batch = tries;
+      queueMicrotask(() => {
+        this.pendingTries = undefined;
+        this.flushTries(tries);
+      });
     }
     // a second operation on the same run in this turn: one acquisition of a key twice would grant it twice
     if (batch.has(resource)) return this.tryAcquireAlone(resource);
     return new Promise((resolve, reject) => batch.set(resource, { resolve, reject }));
   }
 
-  private flushTries(): void {
-    const batch = this.pendingTries;
-    this.pendingTries = undefined;
-    if (batch === undefined) return;
-    const resources = [...batch.keys()];
+  private flushTries(batch: PendingTries): void {
     const tryEachAlone = () => {
       for (const [resource, waiting] of batch) this.tryAcquireAlone(resource).then(waiting.resolve, waiting.reject);
     };
-    if (resources.length === 1) return tryEachAlone();
-    this.redlock.acquire(resources, this.settings.durationMs, { retryCount: 0 }).then(
+    if (batch.size === 1) return tryEachAlone();
+    this.redlock.acquire([...batch.keys()], this.settings.durationMs, { retryCount: 0 }).then(
       (shared) => {
         // one Lock per key (the keys share the value), so each operation extends and releases its own
         for (const [resource, waiting] of batch) {
