@@ -2,9 +2,9 @@ import { z } from "zod";
 import { ScriptCode, errorFromScriptCode } from "./codes.ts";
 import { ackScript } from "./commands/ack.ts";
 import { ackManyScript } from "./commands/ackMany.ts";
-import type { CommandContext, EnvState, RedisClient } from "./commands/context.ts";
+import { type CommandContext, type EnvState, isCluster, type RedisClient } from "./commands/context.ts";
 import { deadLettersScript } from "./commands/deadLetters.ts";
-import { dequeueScript } from "./commands/dequeue.ts";
+import { dequeueIndexedScript, dequeueScript } from "./commands/dequeue.ts";
 import { type EnqueueItem, enqueueScript } from "./commands/enqueue.ts";
 import { explainScript } from "./commands/explain.ts";
 import { extendScript } from "./commands/extend.ts";
@@ -293,12 +293,20 @@ export class RunQueue {
    * dequeue() limited to one env (what a worker of that env asks for): no fair choice between
    * envs to make, so the env's script runs without asking the index first; the script itself
    * finds out whether the env has runnable work, serves as much as it allows, and its state
-   * reaches the index as after any env script.
+   * reaches the index as after any env script: in the same call on a single Redis, by a second
+   * one on a cluster (where the env's keys and the index's are in different slots).
    */
   async #dequeueEnv(envId: string, maxCount: number, consumerId: string): Promise<DequeuedMessage[]> {
     const now = this.#clock();
-    const { state, messages } = await dequeueScript(this.#ctx, envId, now, maxCount, now + this.#visibilityTimeoutMs, consumerId);
-    if (state.changed || messages.length > 0) await this.#shards.apply([{ state, served: messages.length }]);
+    const deadline = now + this.#visibilityTimeoutMs;
+    let messages: DequeuedMessage[];
+    if (isCluster(this.#ctx.redis)) {
+      const dequeued = await dequeueScript(this.#ctx, envId, now, maxCount, deadline, consumerId);
+      messages = dequeued.messages;
+      if (dequeued.state.changed || messages.length > 0) await this.#shards.apply([{ state: dequeued.state, served: messages.length }]);
+    } else {
+      messages = await dequeueIndexedScript(this.#ctx, envId, now, maxCount, deadline, consumerId, this.#shards.clockFloor);
+    }
     for (const message of messages) this.#locator.remember(message.runId, envId);
     return messages;
   }

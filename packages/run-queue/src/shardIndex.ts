@@ -19,6 +19,11 @@ export class ShardIndex {
 
   constructor(private readonly ctx: CommandContext) {}
 
+  /** The clock floor every index update of this process passes (see shardUpdate-6.lua). */
+  get clockFloor(): number {
+    return this.#clock;
+  }
+
   get shardCount(): number {
     return this.ctx.keys.shardCount;
   }

@@ -18,59 +18,6 @@
 
   Returns the number of states applied.
 ]]
---- @include "fairShare"
+--- @include "shardApply"
 
-local clock = tonumber(redis.call("GET", KEYS[6])) or 0
-local newClock = math.max(clock, tonumber(ARGV[1]))
-local applied = 0
-for i = 2, #ARGV, 7 do
-  local env, ver, served = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-  local runnable, nextAt, inflightMin, idle = ARGV[i + 3] == "1", tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5]), ARGV[i + 6] == "1"
-  -- ZADD XX INCR: the new score of an env in `envs`, nil (false) for one that is not.
-  local present = false
-  if served > 0 then
-    local finish = redis.call("ZADD", KEYS[1], "XX", "INCR", served, env)
-    if finish then
-      present = true
-      finish = tonumber(finish)
-      if finish > newClock then
-        newClock = finish
-      end
-    else
-      redis.call("HINCRBYFLOAT", KEYS[5], env, served)
-    end
-  end
-  -- ver 0: the state did not change and was not versioned (includes/envState.lua); only the
-  -- served count above applies.
-  if ver > 0 and ver > (tonumber(redis.call("HGET", KEYS[4], env)) or 0) then
-    applied = applied + 1
-    if runnable then
-      if not present then
-        joinFair(KEYS[1], KEYS[5], env, newClock)
-      end
-      redis.call("ZREM", KEYS[2], env)
-    else
-      leaveFair(KEYS[1], KEYS[5], env)
-      if nextAt > 0 then
-        redis.call("ZADD", KEYS[2], nextAt, env)
-      else
-        redis.call("ZREM", KEYS[2], env)
-      end
-    end
-    if inflightMin > 0 then
-      redis.call("ZADD", KEYS[3], inflightMin, env)
-    else
-      redis.call("ZREM", KEYS[3], env)
-    end
-    if idle and not runnable and nextAt == 0 then
-      redis.call("HDEL", KEYS[4], env)
-      redis.call("HDEL", KEYS[5], env)
-    else
-      redis.call("HSET", KEYS[4], env, ver)
-    end
-  end
-end
-if newClock > clock then
-  redis.call("SET", KEYS[6], newClock)
-end
-return applied
+return applyShardStates(KEYS, tonumber(ARGV[1]), ARGV, 2)

@@ -122,7 +122,7 @@ describe("script loader", () => {
   it("loads every operation of the package as one library", async () => {
     const registry = runQueueScripts();
     expect(registry.ops().sort()).toEqual([
-      "ack", "ackMany", "deadLetters", "dequeue", "enqueue", "explain", "extend", "nack", "reacquire", "reclaim", "redrive",
+      "ack", "ackMany", "deadLetters", "dequeue", "dequeueIndexed", "enqueue", "explain", "extend", "nack", "reacquire", "reclaim", "redrive",
       "release", "remove", "restoreInFlight", "setConcurrencyLimit", "setPaused", "setRateLimit", "shardPeek", "shardUpdate", "stats",
     ]);
     expect(RunQueue.functionLibrary).toBe(registry.library.name);
